@@ -1,0 +1,1 @@
+"""Omniroo's library: everything the Cloud Functions in ``functions/`` do lives here."""
