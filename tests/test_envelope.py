@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from google.cloud import kms
 
+from doubles.kms_double import KmsDouble
+from shared.crypto.cloud_kms import CloudKmsKeyService
 from shared.crypto.envelope import CorruptSecret, Envelope, Sealed, associated_data
 from shared.crypto.local_keys import LocalKeyFile
 from shared.errors import ConfigError, KeyServiceError
@@ -170,6 +173,34 @@ def test_associated_data_refuses_ambiguous_names(project_id: str, field: str) ->
 def test_text_helpers_round_trip_unicode(envelope: Envelope) -> None:
     text = "jeton-ñ-東京-🔑"
     assert envelope.open_text(envelope.seal_text(text, PROJECT, FIELD), PROJECT, FIELD) == text
+
+
+def test_the_envelope_over_cloud_kms_rotates_and_refuses_tampering(
+    kms_double: KmsDouble, kms_client: kms.KeyManagementServiceClient
+) -> None:
+    key_name = kms_double.create_key("omniroo-test", "europe-west1", "omniroo", "tokens")
+    envelope = Envelope(CloudKmsKeyService(kms_client, key_name, timeout=5.0))
+    tokens = [token() for _ in range(50)]
+    before = [envelope.seal_text(t, PROJECT, FIELD) for t in tokens]
+    assert len({s.nonce for s in before}) == len({s.wrapped_key for s in before}) == 50
+
+    kms_double.rotate(key_name)
+    after = envelope.seal_text("new", PROJECT, FIELD)
+
+    assert after.key_version == f"{key_name}/cryptoKeyVersions/2"
+    assert [envelope.open_text(s, PROJECT, FIELD) for s in before] == tokens
+    sealed = before[0]
+    with pytest.raises(InvalidTag):
+        envelope.open(replace(sealed, ciphertext=flipped(sealed.ciphertext, 0)), PROJECT, FIELD)
+    with pytest.raises(InvalidTag):
+        envelope.open(replace(sealed, nonce=flipped(sealed.nonce, 11)), PROJECT, FIELD)
+    with pytest.raises(KeyServiceError, match="ciphertext is invalid"):
+        envelope.open(replace(sealed, wrapped_key=flipped(sealed.wrapped_key, 20)), PROJECT, FIELD)
+    with pytest.raises(KeyServiceError, match="ciphertext is invalid"):
+        envelope.open(sealed, "proj_other", FIELD)
+    kms_double.disable(sealed.key_version)
+    with pytest.raises(KeyServiceError, match="DISABLED"):
+        envelope.open(sealed, PROJECT, FIELD)
 
 
 # The stored document.
