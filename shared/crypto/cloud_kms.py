@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import google_crc32c
 import requests
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
@@ -127,23 +128,6 @@ def _crc_field(response: Any, field: str) -> int | None:
     return int(getattr(response, field)) if field in response else None
 
 
-# CRC32C (Castagnoli), as KMS checksums. google-crc32c is not installed with google-cloud-kms
-# 3.18, and the inputs here are data keys and AAD (tens of bytes), so a table is fast enough.
-def _table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC32C_TABLE = _table()
-
-
 def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = (crc >> 8) ^ _CRC32C_TABLE[(crc ^ byte) & 0xFF]
-    return crc ^ 0xFFFFFFFF
+    """CRC32C (Castagnoli), the checksum KMS uses for integrity in transit."""
+    return int(google_crc32c.value(data))
