@@ -1,17 +1,17 @@
 """The error tree. Entry points turn these into status codes; nothing else leaks out.
 
-    OmnirooError
-    ├── ConfigError            a setting is missing or malformed (start-up stops)
-    ├── BadRequest             the caller sent something we refuse (4xx, no retry)
-    │   ├── PayloadTooLarge    body above the cap (413)
-    │   └── SignatureError     Stripe-Signature missing, malformed, wrong or out of tolerance
-    ├── NotFound               no such record, or not the caller's (404)
-    ├── PermanentFailure       a remote refused one record for good: record an outcome, ack
-    └── TransientError         try again later (5xx to Stripe, redelivery from the queue)
-        ├── StoreUnavailable
-        ├── QueueUnavailable
-        ├── KeyServiceError    the key service refused or failed: fail closed
-        └── RemoteUnavailable  Stripe or HubSpot answered 429/5xx or timed out
+OmnirooError
+├── ConfigError            a setting is missing or malformed (start-up stops)
+├── BadRequest             the caller sent something we refuse (4xx, no retry)
+│   ├── PayloadTooLarge    body above the cap (413)
+│   └── SignatureError     Stripe-Signature missing, malformed, wrong or out of tolerance
+├── NotFound               no such record, or not the caller's (404)
+├── PermanentFailure       a remote refused one record for good: record an outcome, ack
+└── TransientError         try again later (5xx to Stripe, redelivery from the queue)
+    ├── StoreUnavailable
+    ├── QueueUnavailable
+    ├── KeyServiceError    the key service refused or failed: fail closed
+    └── RemoteUnavailable  Stripe or HubSpot answered 429/5xx or timed out
 """
 
 

@@ -1,0 +1,21 @@
+"""Which Stripe event types Omniroo handles, and which Stripe object each one is about.
+
+This table is the single list: the webhook ignores every other type, the push worker maps each
+object kind to a sync function, and the webhook endpoint registered with Stripe subscribes to
+exactly these types. It imports nothing heavy, so the webhook's cold start stays small.
+"""
+
+from types import MappingProxyType
+
+# event type -> the kind of Stripe object to refetch (``data.object.object``)
+EVENT_OBJECTS = MappingProxyType(
+    {
+        "customer.created": "customer",
+        "customer.updated": "customer",
+        "customer.deleted": "customer",
+    }
+)
+
+
+def handled(event_type: str) -> bool:
+    return event_type in EVENT_OBJECTS

@@ -1,0 +1,1 @@
+"""Stripe webhook ingestion: verify, parse the minimum, route, mark, publish."""

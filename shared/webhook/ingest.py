@@ -1,0 +1,153 @@
+"""What happens to a Stripe webhook delivery after its bytes arrive, until it is queued.
+
+verify (raw bytes) -> parse the minimum -> route by (account, livemode) -> mark the event id ->
+publish a thin message -> only then report success. The body itself is dropped here.
+
+The event-id mark must never lose an event: it is created ``pending`` before the publish and made
+``published`` after the queue acknowledged it. A delivery that finds a ``published`` mark is a
+duplicate. One that finds a fresh ``pending`` mark is racing another instance and is told to come
+back later (5xx); a ``pending`` mark older than the lease belongs to a publish that died, and the
+retry takes it over, so Stripe's retries always get another chance.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from shared import logs
+from shared.clock import Clock
+from shared.errors import BadRequest, QueueUnavailable, StoreUnavailable, TransientError
+from shared.events import EVENT_OBJECTS
+from shared.queue.base import Queue, ThinMessage
+from shared.store.base import EXPIRE_AT, Doc, Store
+from shared.webhook import event, signature
+
+MARK_LEASE_SECONDS = 60
+# Stripe retries for 3 days; marks outlive that, and stay within the 30-day data promise.
+MARK_TTL_SECONDS = 7 * 24 * 3600
+
+
+class InFlight(TransientError):
+    """Another instance is publishing this event right now; Stripe should retry later."""
+
+    status = 409
+
+
+@dataclass(frozen=True)
+class IngestDeps:
+    store: Store
+    queue: Queue
+    clock: Clock
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str  # accepted | duplicate | ignored_type | ignored_unknown_account | ...
+    event_id: str
+
+    @property
+    def status(self) -> int:
+        return 200
+
+
+def route_key(account: str, livemode: bool) -> str:
+    return f"{account}:{'live' if livemode else 'test'}"
+
+
+def receive(body: bytes, header: str | None, deps: IngestDeps) -> Result:
+    signature.verify(body, header, deps.secrets, deps.clock.now())
+    try:
+        head = event.parse(body)
+    except BadRequest as exc:
+        # Authentic but unreadable: Stripe (or our own config) is broken, not an attacker.
+        logs.alert("signed webhook could not be parsed", reason=str(exc))
+        raise
+    project_id, ignored = _route(head, deps.store)
+    if ignored:
+        logs.info("webhook ignored", outcome=ignored, event_id=head.id, type=head.type)
+        if ignored == "ignored_unknown_account":
+            logs.alert("event for an unknown Stripe account", event_id=head.id)
+        return Result(ignored, head.id)
+    if not _claim(deps.store, head.id, project_id, deps.clock.now()):
+        logs.info("webhook duplicate", event_id=head.id, type=head.type)
+        return Result("duplicate", head.id)
+    message = ThinMessage(
+        project_id=project_id,
+        account=head.account or "",
+        event_id=head.id,
+        type=head.type,
+        object_id=head.object_id,
+        object_type=head.object_type,
+        created=head.created,
+        livemode=head.livemode,
+    )
+    try:
+        deps.queue.publish(message)
+    except QueueUnavailable:
+        _release(deps.store, head.id)
+        raise
+    _settle(deps.store, head.id)
+    logs.info("webhook accepted", event_id=head.id, type=head.type, project_id=project_id)
+    return Result("accepted", head.id)
+
+
+def _route(head: event.EventHead, store: Store) -> tuple[str, str]:
+    """(project id, "") for an event to sync, or ("", why it is dropped)."""
+    if head.type not in EVENT_OBJECTS:
+        return "", "ignored_type"
+    if head.account is None:
+        return "", "ignored_platform_event"
+    route = store.get("routes", route_key(head.account, head.livemode))
+    if route is None:
+        other = store.get("routes", route_key(head.account, not head.livemode))
+        return "", "ignored_wrong_mode" if other is not None else "ignored_unknown_account"
+    project = store.get("projects", route["project_id"])
+    if project is None or project.get("stripe_status") != "connected":
+        return "", "ignored_disconnected"
+    return str(route["project_id"]), ""
+
+
+def _claim(store: Store, event_id: str, project_id: str, now: float) -> bool:
+    """True when this delivery owns the publish of ``event_id``; False for a duplicate."""
+    fresh: Doc = {
+        "state": "pending",
+        "claim": secrets.token_hex(8),
+        "project_id": project_id,
+        "claimed_at": now,
+        EXPIRE_AT: now + MARK_TTL_SECONDS,
+    }
+    if store.create("event_marks", event_id, fresh):
+        return True
+
+    def take_over(mark: Doc | None) -> Doc | None:
+        if mark is None or (
+            mark.get("state") == "pending" and now - mark["claimed_at"] > MARK_LEASE_SECONDS
+        ):
+            return fresh
+        return None
+
+    mark = store.update("event_marks", event_id, take_over)
+    if mark is not None and mark.get("state") == "published":
+        return False
+    if mark is not None and mark.get("claim") == fresh["claim"]:
+        return True
+    raise InFlight("event is being published by another delivery")
+
+
+def _release(store: Store, event_id: str) -> None:
+    # If this fails too, the pending mark's lease runs out and Stripe's retry takes over.
+    try:
+        store.delete("event_marks", event_id)
+    except StoreUnavailable:
+        logs.warning("could not release event mark", event_id=event_id)
+
+
+def _settle(store: Store, event_id: str) -> None:
+    # The message is already durably queued: a failure here risks a duplicate, never a loss.
+    def publish(mark: Doc | None) -> Doc | None:
+        return None if mark is None else {**mark, "state": "published"}
+
+    try:
+        store.update("event_marks", event_id, publish)
+    except StoreUnavailable:
+        logs.warning("could not settle event mark", event_id=event_id)
