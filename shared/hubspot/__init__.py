@@ -1,0 +1,1 @@
+"""HubSpot: the properties Omniroo owns, paced calls, and the gateway the sync talks to."""
