@@ -1,0 +1,131 @@
+"""``python -m shared.cli``: the operator's command line.
+
+    create-account  --email E                      prints the account id
+    create-project  --stripe-account acct_... --hubspot-token T [--live] [--email E | --account ID]
+                                                   prints the project id
+    projects        [--account ID]                 lists projects (ids and status only)
+    outcomes        PROJECT_ID [--limit N]         latest sync outcomes (ids and codes only)
+
+Settings come from the environment and ``.env`` like the functions' (OMNIROO_ENV=gcp writes to
+Firestore with Cloud KMS). Until the OAuth flows arrive, ``create-project`` is how a Stripe
+account and a HubSpot private-app token are paired.
+"""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from shared import projects, wiring
+from shared.clock import SystemClock
+from shared.config import Settings
+from shared.crypto.envelope import Envelope
+from shared.errors import OmnirooError
+from shared.local import env
+from shared.store.base import Store
+from shared.sync import outcomes
+
+
+def _deps() -> tuple[Settings, Store, Envelope]:
+    env.prepare()
+    settings = Settings.from_env()
+    store = wiring.build_store(settings)
+    return settings, store, Envelope(wiring.build_key_service(settings))
+
+
+def create_account(args: argparse.Namespace) -> str:
+    _, store, _ = _deps()
+    return projects.create_account(store, args.email, SystemClock().now())
+
+
+def create_project(args: argparse.Namespace) -> str:
+    settings, store, envelope = _deps()
+    now = SystemClock().now()
+    account_id = args.account
+    if not account_id:
+        found = store.find("accounts", "email", (args.email or "").strip().lower())
+        account_id = found[0][0] if found else projects.create_account(store, args.email, now)
+    if not args.skip_hubspot_setup:
+        from shared.hubspot.gateway import HubSpotGateway
+
+        gateway = HubSpotGateway(args.hubspot_token, SystemClock(), settings.hubspot_api_base)
+        gateway.ensure_schema()
+    new = projects.NewProject(
+        account_id, args.stripe_account, args.live, args.hubspot_token, args.portal_id or ""
+    )
+    return projects.create_project(store, envelope, new, now)
+
+
+def list_projects(args: argparse.Namespace) -> str:
+    _, store, _ = _deps()
+    rows = (
+        store.find("projects", "account_id", args.account)
+        if args.account
+        else list(store.scan("projects"))
+    )
+    return "\n".join(
+        f"{pid}\t{doc['stripe_account']}\t{'live' if doc['livemode'] else 'test'}"
+        f"\tstripe:{doc['stripe_status']}\thubspot:{doc['hubspot_status']}"
+        for pid, doc in rows
+    )
+
+
+def list_outcomes(args: argparse.Namespace) -> str:
+    _, store, _ = _deps()
+    rows = outcomes.for_project(store, args.project)[: args.limit]
+    return "\n".join(
+        f"{r['event_id']}\t{r['type']}\t{r['stripe_id']}\t{r['hubspot_id']}\t{r['status']}"
+        f"\t{r['error_code']}"
+        for r in rows
+    )
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], str]]]:
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("create-account", help="create an Omniroo account")
+    p.add_argument("--email", required=True)
+    p = sub.add_parser("create-project", help="pair a Stripe account with a HubSpot portal")
+    p.add_argument("--stripe-account", required=True, help="the connected account, acct_...")
+    p.add_argument("--hubspot-token", required=True, help="a HubSpot private-app access token")
+    p.add_argument("--live", action="store_true", help="live mode (default: test mode)")
+    p.add_argument("--email", help="owner's email; the account is created if new")
+    p.add_argument("--account", help="an existing account id instead of --email")
+    p.add_argument("--portal-id", help="the HubSpot portal id, for display")
+    p.add_argument(
+        "--skip-hubspot-setup",
+        action="store_true",
+        help="do not create Omniroo's properties in HubSpot now",
+    )
+    p = sub.add_parser("projects", help="list projects")
+    p.add_argument("--account")
+    p = sub.add_parser("outcomes", help="latest sync outcomes of a project")
+    p.add_argument("project")
+    p.add_argument("--limit", type=int, default=20)
+    commands: dict[str, Callable[[argparse.Namespace], str]] = {
+        "create-account": create_account,
+        "create-project": create_project,
+        "projects": list_projects,
+        "outcomes": list_outcomes,
+    }
+    return parser, commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, commands = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "create-project" and not (args.email or args.account):
+        parser.error("create-project needs --email or --account")
+    try:
+        print(commands[args.command](args))
+    except OmnirooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

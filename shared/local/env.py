@@ -1,0 +1,30 @@
+"""Local settings: ``.env`` first, then the sandbox defaults when no Stripe key is configured.
+
+Sandbox mode points Omniroo at the local Stripe and HubSpot doubles, with a webhook secret that is
+deliberately public: it only ever guards 127.0.0.1.
+"""
+
+import os
+from pathlib import Path
+
+from shared.config import load_dotenv
+
+SANDBOX_STRIPE_PORT = 12111
+SANDBOX_HUBSPOT_PORT = 12112
+SANDBOX = {
+    "OMNIROO_ENV": "local",
+    "STRIPE_SECRET_KEY": "sk_test_sandbox",
+    "STRIPE_WEBHOOK_SECRET": "whsec_sandbox_public_local_only",
+    "STRIPE_API_BASE": f"http://127.0.0.1:{SANDBOX_STRIPE_PORT}",
+    "HUBSPOT_API_BASE": f"http://127.0.0.1:{SANDBOX_HUBSPOT_PORT}",
+    "OMNIROO_DATA_DIR": ".omniroo/sandbox",
+}
+
+
+def prepare(root: Path = Path()) -> bool:
+    """Fill ``os.environ`` for a local run; True when that run is the sandbox."""
+    load_dotenv(root / ".env", os.environ)  # type: ignore[arg-type]
+    if os.environ.get("STRIPE_SECRET_KEY") or os.environ.get("STRIPE_SECRET_KEY_FILE"):
+        return False
+    os.environ.update(SANDBOX)
+    return True

@@ -1,0 +1,93 @@
+"""``make run``: every function on 127.0.0.1:8080 with the embedded adapters.
+
+    POST /stripe/webhook         stripe_webhook (point ``stripe listen --forward-to`` here)
+    POST /pubsub/hubspot-push    hubspot_push, as Pub/Sub push would call it (CloudEvent)
+    GET  /healthz                liveness
+    GET  /                       what is running, and in sandbox mode the HubSpot contacts
+
+Locally the webhook's queue is an in-process worker that runs the push directly, so the
+/pubsub route is only there to try the CloudEvent entry point by hand. With no Stripe key in the
+environment or ``.env`` the sandbox starts: local Stripe and HubSpot doubles and a ready project.
+"""
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import flask
+import functions_framework
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import run_simple
+
+from shared import logs
+from shared.local import env
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST, PORT = "127.0.0.1", 8080
+ROUTES = (
+    ("POST", "/stripe/webhook", "stripe_webhook"),
+    ("POST", "/pubsub/hubspot-push", "hubspot_push"),
+    ("GET", "/healthz", "liveness"),
+)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def function_app(name: str, signature_type: str = "http") -> WSGIApp:
+    app: WSGIApp = functions_framework.create_app(  # type: ignore[no-untyped-call]
+        name, str(ROOT / "functions" / name / "main.py"), signature_type
+    )
+    return app
+
+
+def build(index: Callable[[], str] | None = None) -> WSGIApp:
+    """The whole local bundle as one WSGI app (the environment must be prepared first)."""
+    root = flask.Flask("omniroo-local")
+
+    @root.get("/healthz")
+    def healthz() -> tuple[str, int]:
+        return "ok", 200
+
+    @root.get("/")
+    def home() -> str:
+        rows = "".join(
+            f"<tr><td>{m}</td><td><code>{p}</code></td><td>{f}</td></tr>" for m, p, f in ROUTES
+        )
+        extra = index() if index else ""
+        return (
+            "<!doctype html><html lang=en><title>Omniroo (local)</title>"
+            f"<h1>Omniroo, running locally</h1><table>{rows}</table>{extra}</html>"
+        )
+
+    return DispatcherMiddleware(
+        root.wsgi_app,
+        {
+            "/stripe/webhook": function_app("stripe_webhook"),
+            "/pubsub/hubspot-push": function_app("hubspot_push", "cloudevent"),
+        },
+    )
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    sandboxed = env.prepare(ROOT)
+    logs.setup()
+    index = None
+    if sandboxed:
+        from shared.local.sandbox import Sandbox
+
+        sandbox = Sandbox(f"http://{HOST}:{PORT}/stripe/webhook")
+        sandbox.start()
+        index = sandbox.describe_html
+        print(sandbox.describe_text(), flush=True)
+    else:
+        print("Using the Stripe and HubSpot configured in .env / the environment.", flush=True)
+    print(f"Omniroo listening on http://{HOST}:{PORT}", flush=True)
+    for method, path, name in ROUTES:
+        print(f"  {method:5} http://{HOST}:{PORT}{path}  ({name})", flush=True)
+    run_simple(HOST, PORT, build(index), threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The embedded stack wired to the doubles, and a client for each deployed entry point.
+
+Each test gets its own data directory, a Stripe account in the Stripe double, a portal in the
+HubSpot double and a project pairing them, then drives the functions through
+``functions_framework.create_app(...).test_client()`` exactly as Cloud Functions would load them.
+"""
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import functions_framework
+import pytest
+
+from shared import projects, wiring
+from shared.config import Settings
+from shared.hubspot.gateway import HubSpotGateway
+from shared.webhook.signature import sign
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = ("whsec_test_current", "whsec_test_previous")
+PLATFORM_KEY = "sk_test_omniroo"
+
+
+class QuickClock:
+    """Real time, but waits are recorded instead of slept, so retry paths run fast."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+def function_client(name: str, signature_type: str = "http") -> Any:
+    app = functions_framework.create_app(
+        name, str(ROOT / "functions" / name / "main.py"), signature_type
+    )
+    return app.test_client()
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    runtime: wiring.LocalRuntime
+    stripe: Any  # StripeDouble
+    hubspot: Any  # HubSpotDouble
+    account: str
+    portal_id: int
+    token: str
+    project_id: str
+    clock: QuickClock
+    webhook: Any = None
+    sent: list[str] = field(default_factory=list)
+
+    def post(self, body: bytes, header: str | None = None, **kwargs: Any) -> Any:
+        if header is None:
+            header = sign(body, SECRETS[0], int(time.time()))
+        headers = {"Stripe-Signature": header} if header else {}
+        return self.webhook.post("/", data=body, headers=headers,
+                                 content_type="application/json", **kwargs)
+
+    def deliver(self, event: dict[str, Any]) -> Any:
+        """Send a Stripe event as Stripe would: its JSON, signed now."""
+        self.sent.append(event["id"])
+        return self.post(json.dumps(event).encode())
+
+    def deliver_all(self) -> list[int]:
+        return [self.deliver(e).status_code for e in self.stripe.events(self.account)]
+
+    def drain(self) -> None:
+        assert self.runtime.queue.drain(timeout=30), "the worker did not finish in time"
+
+    def contacts(self) -> list[dict[str, Any]]:
+        return [r for r in self.hubspot.records(self.portal_id, "contacts") if not r["archived"]]
+
+    def outcomes(self) -> dict[str, dict[str, Any]]:
+        return dict(self.runtime.store.scan("outcomes"))
+
+
+@pytest.fixture
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stripe_double: Any,
+          hubspot_double: Any) -> Iterator[Stack]:
+    env = {
+        "OMNIROO_ENV": "local",
+        "OMNIROO_DATA_DIR": str(tmp_path / "data"),
+        "STRIPE_SECRET_KEY": PLATFORM_KEY,
+        "STRIPE_WEBHOOK_SECRET": ",".join(SECRETS),
+        "STRIPE_API_BASE": stripe_double.base_url,
+        "HUBSPOT_API_BASE": hubspot_double.base_url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    clock = QuickClock()
+    runtime = wiring.LocalRuntime(settings, clock=clock)
+    wiring._runtimes[settings] = runtime
+    account = stripe_double.add_account()
+    portal_id, token = hubspot_double.add_portal()
+    HubSpotGateway(token, clock, hubspot_double.base_url).ensure_schema()
+    owner = projects.create_account(runtime.store, "owner@omniroo.test", clock.now())
+    project_id = projects.create_project(
+        runtime.store, runtime.envelope,
+        projects.NewProject(owner, account, False, token, str(portal_id)), clock.now(),
+    )
+    stack = Stack(settings, runtime, stripe_double, hubspot_double, account, portal_id, token,
+                  project_id, clock)
+    stack.webhook = function_client("stripe_webhook")
+    hubspot_double.reset_requests()
+    yield stack
+    runtime.queue.close()
+    wiring._runtimes.pop(settings, None)
