@@ -27,6 +27,7 @@ class Settings:
     data_dir: Path = Path(".omniroo")
     gcp_project: str = ""
     kms_key_name: str = ""
+    kms_endpoint: str | None = None
     events_topic: str = "stripe-events"
     firestore_database: str = "(default)"
     hubspot_timeout: float = 10.0
@@ -126,6 +127,7 @@ _TABLE: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "OMNIROO_DATA_DIR": ("data_dir", _path),
     "GOOGLE_CLOUD_PROJECT": ("gcp_project", _text),
     "OMNIROO_KMS_KEY": ("kms_key_name", _text),
+    "OMNIROO_KMS_ENDPOINT": ("kms_endpoint", _url),
     "OMNIROO_EVENTS_TOPIC": ("events_topic", _text),
     "OMNIROO_FIRESTORE_DATABASE": ("firestore_database", _text),
     "OMNIROO_HUBSPOT_TIMEOUT": ("hubspot_timeout", _positive_float),

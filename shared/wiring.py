@@ -14,7 +14,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.crypto.envelope import Envelope
 from shared.crypto.keys import KeyService
-from shared.queue.base import Queue, ThinMessage
+from shared.queue.base import ThinMessage
 from shared.store.base import EXPIRE_AT, Store
 from shared.sync.push import PushDeps
 from shared.webhook.ingest import IngestDeps
@@ -44,7 +44,19 @@ def build_key_service(settings: Settings) -> KeyService:
 
     from shared.crypto.cloud_kms import CloudKmsKeyService
 
-    return CloudKmsKeyService(kms.KeyManagementServiceClient(), settings.kms_key_name)
+    if settings.kms_endpoint:
+        # Only for tests against a local KMS double: the real service uses default credentials.
+        from google.api_core.client_options import ClientOptions
+        from google.auth.credentials import AnonymousCredentials
+
+        client = kms.KeyManagementServiceClient(
+            transport="rest",
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            client_options=ClientOptions(api_endpoint=settings.kms_endpoint),
+        )
+    else:
+        client = kms.KeyManagementServiceClient()
+    return CloudKmsKeyService(client, settings.kms_key_name)
 
 
 def build_push(settings: Settings, store: Store, envelope: Envelope, clock: Clock) -> PushDeps:

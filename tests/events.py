@@ -10,7 +10,10 @@ def event_id() -> str:
 
 
 def make_event(
-    type_: str, obj: dict[str, Any], account: str | None, livemode: bool = False,
+    type_: str,
+    obj: dict[str, Any],
+    account: str | None,
+    livemode: bool = False,
     created: int | None = None,
 ) -> dict[str, Any]:
     event: dict[str, Any] = {

@@ -8,7 +8,9 @@ from typing import Any
 from shared.queue.base import ThinMessage
 
 
-def pubsub_cloud_event(message: ThinMessage | bytes, attributes: dict[str, str] | None = None) -> dict[str, Any]:
+def pubsub_cloud_event(
+    message: ThinMessage | bytes, attributes: dict[str, str] | None = None
+) -> dict[str, Any]:
     data = message.encode() if isinstance(message, ThinMessage) else message
     message_id = str(secrets.randbelow(10**12))
     return {
@@ -30,5 +32,6 @@ def pubsub_cloud_event(message: ThinMessage | bytes, attributes: dict[str, str] 
 
 
 def post_cloud_event(client: Any, event: dict[str, Any]) -> Any:
-    return client.post("/", data=json.dumps(event),
-                       headers={"Content-Type": "application/cloudevents+json"})
+    return client.post(
+        "/", data=json.dumps(event), headers={"Content-Type": "application/cloudevents+json"}
+    )

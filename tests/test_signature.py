@@ -74,8 +74,10 @@ def test_comparison_is_constant_time() -> None:
     """Row 38: the digest comparison goes through hmac.compare_digest and nothing else."""
     tree = ast.parse(inspect.getsource(signature))
     compares = [
-        node for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
         and node.func.attr == "compare_digest"
     ]
     assert compares, "verify must use hmac.compare_digest"

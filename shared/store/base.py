@@ -11,16 +11,50 @@ from typing import Any, Protocol
 
 Doc = dict[str, Any]
 
-# The only collections the code writes. The leak scan and the Terraform TTL policies check this.
-COLLECTIONS = (
-    "accounts",  # Omniroo user accounts
-    "projects",  # project settings and connection metadata
-    "routes",  # "{stripe account}:{live|test}" -> project id
-    "tokens",  # envelope-encrypted HubSpot tokens, one doc per project
-    "event_marks",  # Stripe event ids already accepted (expire_at)
-    "outcomes",  # per-event sync outcomes, ids and codes only (expire_at)
-    "dead_letters",  # event ids that exhausted their retries (expire_at)
-)
+# The only collections the code writes, and the only fields each may hold. The leak scans test
+# stored documents against this, and the Terraform TTL policies against ``EXPIRE_AT``.
+FIELDS: dict[str, frozenset[str]] = {
+    # Omniroo user accounts (our users, not Stripe customers)
+    "accounts": frozenset({"email", "created_at", "status"}),
+    # project settings and connection metadata
+    "projects": frozenset(
+        {
+            "account_id",
+            "stripe_account",
+            "livemode",
+            "stripe_status",
+            "hubspot_portal_id",
+            "hubspot_status",
+            "settings",
+            "created_at",
+        }
+    ),
+    # "{stripe account}:{live|test}" -> project id
+    "routes": frozenset({"project_id"}),
+    # envelope-encrypted HubSpot tokens, one doc per project
+    "tokens": frozenset(
+        {"project_id", "hubspot_access_token", "hubspot_refresh_token", "expires_at"}
+    ),
+    # Stripe event ids already accepted
+    "event_marks": frozenset({"state", "claim", "project_id", "claimed_at", "expire_at"}),
+    # per-event sync outcomes, ids and codes only
+    "outcomes": frozenset(
+        {
+            "project_id",
+            "event_id",
+            "type",
+            "stripe_id",
+            "status",
+            "hubspot_id",
+            "error_code",
+            "at",
+            "expire_at",
+        }
+    ),
+    # event ids that exhausted their retries
+    "dead_letters": frozenset({"project_id", "event_id", "type", "error_type", "at", "expire_at"}),
+}
+COLLECTIONS = tuple(FIELDS)
 
 # Field that carries a document's expiry (seconds since epoch); Firestore TTL policies use it.
 EXPIRE_AT = "expire_at"

@@ -19,12 +19,22 @@ def push(stack: Stack) -> Any:
 
 def message_for(stack: Stack, event: dict[str, Any]) -> ThinMessage:
     obj = event["data"]["object"]
-    return ThinMessage(stack.project_id, stack.account, event["id"], event["type"], obj["id"],
-                       obj["object"], event["created"], event["livemode"])
+    return ThinMessage(
+        stack.project_id,
+        stack.account,
+        event["id"],
+        event["type"],
+        obj["id"],
+        obj["object"],
+        event["created"],
+        event["livemode"],
+    )
 
 
 def push_latest(stack: Stack, push: Any) -> Any:
-    return post_cloud_event(push, pubsub_cloud_event(message_for(stack, stack.stripe.events(stack.account)[-1])))
+    return post_cloud_event(
+        push, pubsub_cloud_event(message_for(stack, stack.stripe.events(stack.account)[-1]))
+    )
 
 
 def hubspot_calls(stack: Stack) -> int:
@@ -38,10 +48,18 @@ def contact(stack: Stack) -> dict[str, str]:
 
 def test_customer_maps_to_contact_in_one_call(stack: Stack, push: Any) -> None:
     stack.stripe.create_customer(
-        stack.account, email="grace@example.com", name="Grace Brewster Hopper",
+        stack.account,
+        email="grace@example.com",
+        name="Grace Brewster Hopper",
         phone="+1 555 0100",
-        address={"line1": "1 Navy Way", "line2": "Apt 2", "city": "Arlington", "state": "VA",
-                 "postal_code": "22202", "country": "US"},
+        address={
+            "line1": "1 Navy Way",
+            "line2": "Apt 2",
+            "city": "Arlington",
+            "state": "VA",
+            "postal_code": "22202",
+            "country": "US",
+        },
     )
     assert push_latest(stack, push).status_code == 200
     props = contact(stack)
@@ -49,10 +67,16 @@ def test_customer_maps_to_contact_in_one_call(stack: Stack, push: Any) -> None:
     assert (props["firstname"], props["lastname"]) == ("Grace", "Brewster Hopper")
     assert props["address"] == "1 Navy Way, Apt 2"
     assert (props["city"], props["state"], props["zip"], props["country"]) == (
-        "Arlington", "VA", "22202", "US")
+        "Arlington",
+        "VA",
+        "22202",
+        "US",
+    )
     assert props["stripe_customer_id"].startswith("cus_")
     assert props["stripe_delinquent"] == "false"
-    assert props["stripe_dashboard_url"].endswith(f"{stack.account}/test/customers/{props['stripe_customer_id']}")
+    assert props["stripe_dashboard_url"].endswith(
+        f"{stack.account}/test/customers/{props['stripe_customer_id']}"
+    )
     assert hubspot_calls(stack) == 1
     [outcome] = stack.outcomes().values()
     assert outcome["status"] == "synced" and outcome["hubspot_id"]
@@ -95,8 +119,10 @@ def test_existing_contact_with_the_same_email_is_adopted(stack: Stack, push: Any
 
     api = HubSpot(access_token=stack.token, host=stack.hubspot.base_url)
     existing = api.crm.contacts.basic_api.create(
-        SimplePublicObjectInputForCreate(properties={"email": "known@example.com",
-                                                     "lifecyclestage": "lead"}))
+        SimplePublicObjectInputForCreate(
+            properties={"email": "known@example.com", "lifecyclestage": "lead"}
+        )
+    )
     stack.stripe.create_customer(stack.account, email="known@example.com", name="Known Person")
     assert push_latest(stack, push).status_code == 200
     [only] = stack.contacts()
@@ -107,7 +133,9 @@ def test_existing_contact_with_the_same_email_is_adopted(stack: Stack, push: Any
     assert len(stack.contacts()) == 1
 
 
-def test_email_owned_by_another_stripe_customer_is_a_recorded_failure(stack: Stack, push: Any) -> None:
+def test_email_owned_by_another_stripe_customer_is_a_recorded_failure(
+    stack: Stack, push: Any
+) -> None:
     stack.stripe.create_customer(stack.account, email="shared@example.com")
     push_latest(stack, push)
     stack.stripe.create_customer(stack.account, email="shared@example.com")
@@ -153,7 +181,9 @@ def test_duplicate_and_out_of_order_messages_end_at_current_state(stack: Stack, 
     stack.stripe.update_customer(stack.account, cus["id"], name="Two")
     events = stack.stripe.events(stack.account)
     for event in [events[1], events[0], events[1], events[0]]:
-        assert post_cloud_event(push, pubsub_cloud_event(message_for(stack, event))).status_code == 200
+        assert (
+            post_cloud_event(push, pubsub_cloud_event(message_for(stack, event))).status_code == 200
+        )
     [only] = stack.contacts()
     assert only["properties"]["firstname"] == "Two"
 
@@ -178,8 +208,9 @@ def test_persistent_rate_limit_gives_up_for_redelivery(stack: Stack, push: Any) 
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_hubspot_5xx_fails_the_invocation_so_pubsub_redelivers(stack: Stack, push: Any,
-                                                               status: int) -> None:
+def test_hubspot_5xx_fails_the_invocation_so_pubsub_redelivers(
+    stack: Stack, push: Any, status: int
+) -> None:
     stack.stripe.create_customer(stack.account, email="retry@example.com")
     stack.hubspot.fault("status", count=1, status=status)
     assert push_latest(stack, push).status_code == 500
@@ -188,7 +219,9 @@ def test_hubspot_5xx_fails_the_invocation_so_pubsub_redelivers(stack: Stack, pus
     assert len(stack.contacts()) == 1
 
 
-def test_hubspot_timeout_fails_the_invocation(stack: Stack, push: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hubspot_timeout_fails_the_invocation(
+    stack: Stack, push: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack.stripe.create_customer(stack.account, email="slow@example.com")
     gateway = stack.runtime.push.hubspot(stack.token)
     monkeypatch.setattr(gateway, "_timeout", (1.0, 0.3))
@@ -206,8 +239,16 @@ def test_stripe_outage_fails_the_invocation(stack: Stack, push: Any) -> None:
 
 
 def test_missing_stripe_object_is_a_recorded_failure(stack: Stack, push: Any) -> None:
-    message = ThinMessage(stack.project_id, stack.account, "evt_missing1", "customer.updated",
-                          "cus_doesnotexist", "customer", 1, False)
+    message = ThinMessage(
+        stack.project_id,
+        stack.account,
+        "evt_missing1",
+        "customer.updated",
+        "cus_doesnotexist",
+        "customer",
+        1,
+        False,
+    )
     assert post_cloud_event(push, pubsub_cloud_event(message)).status_code == 200
     [outcome] = stack.outcomes().values()
     assert (outcome["status"], outcome["error_code"]) == ("failed", "stripe_resource_missing")
@@ -225,8 +266,10 @@ def test_key_service_failure_fails_closed(stack: Stack, push: Any) -> None:
     assert stack.outcomes() == {}
 
 
-def test_redelivery_after_a_crash_midway_finishes_without_duplicates(stack: Stack, push: Any) -> None:
-    """Row 29: of n events, the writes after the k-th fail; redelivering all n ends with n contacts."""
+def test_redelivery_after_a_crash_midway_finishes_without_duplicates(
+    stack: Stack, push: Any
+) -> None:
+    """Row 29: the writes after the k-th of n fail; redelivering all n ends with n contacts."""
     n, k = 6, 3
     for i in range(n):
         stack.stripe.create_customer(stack.account, email=f"c{i}@example.com")
@@ -234,21 +277,28 @@ def test_redelivery_after_a_crash_midway_finishes_without_duplicates(stack: Stac
     for m in messages[:k]:
         assert post_cloud_event(push, pubsub_cloud_event(m)).status_code == 200
     stack.hubspot.fault("status", count=n - k, status=503)
-    assert [post_cloud_event(push, pubsub_cloud_event(m)).status_code for m in messages[k:]] == [500] * (n - k)
+    assert [post_cloud_event(push, pubsub_cloud_event(m)).status_code for m in messages[k:]] == [
+        500
+    ] * (n - k)
     for m in messages:  # Pub/Sub redelivers what failed, and may redeliver what did not
         assert post_cloud_event(push, pubsub_cloud_event(m)).status_code == 200
     emails = sorted(c["properties"]["email"] for c in stack.contacts())
     assert emails == [f"c{i}@example.com" for i in range(n)]
 
 
-def test_unreadable_message_is_acknowledged_with_an_alert(stack: Stack, push: Any,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_message_is_acknowledged_with_an_alert(
+    stack: Stack, push: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert post_cloud_event(push, pubsub_cloud_event(b"not json")).status_code == 200
     assert "unreadable queue message dropped" in capsys.readouterr().out
 
 
 def test_missing_properties_are_recreated(stack: Stack, push: Any) -> None:
-    stack.hubspot.delete_property(stack.portal_id, "contacts", "stripe_dashboard_url")
+    from hubspot import HubSpot
+
+    api = HubSpot(access_token=stack.token, host=stack.hubspot.base_url)
+    api.crm.properties.core_api.archive("contacts", "stripe_dashboard_url")
+    assert "stripe_dashboard_url" not in stack.hubspot.property_names(stack.portal_id, "contacts")
     stack.stripe.create_customer(stack.account, email="p@example.com")
     assert push_latest(stack, push).status_code == 200
     assert "stripe_dashboard_url" in stack.hubspot.property_names(stack.portal_id, "contacts")

@@ -63,8 +63,9 @@ class Stack:
         if header is None:
             header = sign(body, SECRETS[0], int(time.time()))
         headers = {"Stripe-Signature": header} if header else {}
-        return self.webhook.post("/", data=body, headers=headers,
-                                 content_type="application/json", **kwargs)
+        return self.webhook.post(
+            "/", data=body, headers=headers, content_type="application/json", **kwargs
+        )
 
     def deliver(self, event: dict[str, Any]) -> Any:
         """Send a Stripe event as Stripe would: its JSON, signed now."""
@@ -85,8 +86,9 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stripe_double: Any,
-          hubspot_double: Any) -> Iterator[Stack]:
+def stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stripe_double: Any, hubspot_double: Any
+) -> Iterator[Stack]:
     env = {
         "OMNIROO_ENV": "local",
         "OMNIROO_DATA_DIR": str(tmp_path / "data"),
@@ -106,11 +108,22 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stripe_double: Any,
     HubSpotGateway(token, clock, hubspot_double.base_url).ensure_schema()
     owner = projects.create_account(runtime.store, "owner@omniroo.test", clock.now())
     project_id = projects.create_project(
-        runtime.store, runtime.envelope,
-        projects.NewProject(owner, account, False, token, str(portal_id)), clock.now(),
+        runtime.store,
+        runtime.envelope,
+        projects.NewProject(owner, account, False, token, str(portal_id)),
+        clock.now(),
     )
-    stack = Stack(settings, runtime, stripe_double, hubspot_double, account, portal_id, token,
-                  project_id, clock)
+    stack = Stack(
+        settings,
+        runtime,
+        stripe_double,
+        hubspot_double,
+        account,
+        portal_id,
+        token,
+        project_id,
+        clock,
+    )
     stack.webhook = function_client("stripe_webhook")
     hubspot_double.reset_requests()
     yield stack

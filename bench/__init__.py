@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): figures printed as ratios against baselines of the same run."""

@@ -1,0 +1,225 @@
+"""``make bench``: cold imports, webhook throughput, and API calls per customer event.
+
+1. Cold import of each function module (what a new instance pays before its first request)
+   against ``import functions_framework`` alone, median of fresh interpreters.
+2. Webhook requests per second through functions-framework's app against a bare
+   functions-framework handler, same client, same process, same run.
+3. HubSpot and Stripe calls per customer event on the full local path (aim: 1 HubSpot call).
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
+
+LOCAL_ENV = {
+    "OMNIROO_ENV": "local",
+    "STRIPE_SECRET_KEY": "sk_test_bench",
+    "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+    "PYTHONPATH": str(ROOT),
+}
+GCP_ENV = {
+    **LOCAL_ENV,
+    "OMNIROO_ENV": "gcp",
+    "GOOGLE_CLOUD_PROJECT": "bench",
+    "OMNIROO_KMS_KEY": "projects/bench/locations/l/keyRings/r/cryptoKeys/k",
+    "OMNIROO_KMS_ENDPOINT": "http://127.0.0.1:9",
+    "FIRESTORE_EMULATOR_HOST": "127.0.0.1:9",
+    "PUBSUB_EMULATOR_HOST": "127.0.0.1:9",
+}
+
+
+def _timed_import(snippet: str, env: dict[str, str]) -> float:
+    code = textwrap.dedent(f"""
+        import time
+        t = time.perf_counter()
+        {snippet}
+        print(time.perf_counter() - t)
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_imports() -> None:
+    print(f"1. Cold import (median of {RUNS} fresh interpreters)")
+    baseline = statistics.median(
+        _timed_import("import functions_framework", LOCAL_ENV) for _ in range(RUNS)
+    )
+    print(f"   {'import functions_framework (baseline)':48} {baseline * 1000:7.1f} ms   1.00x")
+    for name in ("stripe_webhook", "hubspot_push"):
+        for mode, env in (("local", LOCAL_ENV), ("gcp", GCP_ENV)):
+            data = tempfile.mkdtemp(prefix="omniroo-bench-")
+            source = str(ROOT / "functions" / name / "main.py")
+            kind = "http" if name == "stripe_webhook" else "cloudevent"
+            snippet = (
+                "import functions_framework\n        "
+                f"functions_framework.create_app({name!r}, {source!r}, {kind!r})"
+            )
+            took = statistics.median(
+                _timed_import(snippet, {**env, "OMNIROO_DATA_DIR": data}) for _ in range(RUNS)
+            )
+            label = f"functions/{name} ({mode})"
+            print(f"   {label:48} {took * 1000:7.1f} ms  {took / baseline:5.2f}x")
+
+
+class NullQueue:
+    def __init__(self) -> None:
+        self.published = 0
+
+    def publish(self, message: Any) -> None:
+        self.published += 1
+
+
+def webhook_throughput() -> None:
+    import functions_framework
+
+    from shared import wiring
+    from shared.config import Settings
+    from shared.webhook.signature import sign
+
+    print(f"\n2. Webhook requests per second ({REQUESTS} requests, one client thread)")
+    bare_src = Path(tempfile.mkdtemp()) / "main.py"
+    bare_src.write_text(
+        "import functions_framework\n\n@functions_framework.http\n"
+        "def bare(request):\n    request.get_data()\n    return 'ok'\n"
+    )
+    bare = functions_framework.create_app("bare", str(bare_src)).test_client()
+    os.environ.update({**LOCAL_ENV, "OMNIROO_DATA_DIR": tempfile.mkdtemp()})
+    settings = Settings.from_env()
+    runtime = wiring.local_runtime(settings)
+    runtime.queue.close()
+    runtime.queue = NullQueue()  # type: ignore[assignment]
+    from shared import projects
+
+    owner = projects.create_account(runtime.store, "bench@omniroo.local", time.time())
+    projects.create_project(
+        runtime.store,
+        runtime.envelope,
+        projects.NewProject(owner, "acct_bench", False, "pat-bench", ""),
+        time.time(),
+    )
+    webhook = functions_framework.create_app(
+        "stripe_webhook", str(ROOT / "functions/stripe_webhook/main.py")
+    ).test_client()
+    bodies = []
+    for i in range(REQUESTS):
+        event = {
+            "id": f"evt_bench{i:08d}",
+            "object": "event",
+            "type": "customer.updated",
+            "account": "acct_bench",
+            "livemode": False,
+            "created": int(time.time()),
+            "api_version": "2023-08-16",
+            "pending_webhooks": 1,
+            "data": {"object": {"id": f"cus_bench{i:06d}", "object": "customer"}},
+        }
+        body = json.dumps(event).encode()
+        bodies.append((body, sign(body, "whsec_bench", int(time.time()))))
+
+    def rate(client: Any) -> float:
+        start = time.perf_counter()
+        for body, header in bodies:
+            response = client.post("/", data=body, headers={"Stripe-Signature": header})
+            assert response.status_code == 200, response.get_data()
+        return REQUESTS / (time.perf_counter() - start)
+
+    bare_rps = rate(bare)
+    hook_rps = rate(webhook)
+    assert runtime.queue.published == REQUESTS  # type: ignore[attr-defined]
+    print(f"   {'bare functions-framework handler (baseline)':48} {bare_rps:8.0f} req/s  1.00x")
+    print(
+        f"   {'stripe_webhook (SQLite marks, null queue)':48} {hook_rps:8.0f} req/s "
+        f"{hook_rps / bare_rps:5.2f}x"
+    )
+
+
+def calls_per_event() -> None:
+    from doubles.hubspot_double import HubSpotDouble
+    from doubles.stripe_double import StripeDouble
+    from shared import projects, wiring
+    from shared.config import Settings
+    from shared.hubspot.gateway import HubSpotGateway
+    from shared.queue.base import ThinMessage
+    from shared.sync import push
+
+    n = 100
+    print(f"\n3. API calls per customer event ({n} creates, {n} updates, full local path)")
+    stripe, hubspot = StripeDouble(platform_key="sk_test_bench"), HubSpotDouble(rate_limit=10**6)
+    stripe.start()
+    hubspot.start()
+    os.environ.update(
+        {
+            **LOCAL_ENV,
+            "OMNIROO_DATA_DIR": tempfile.mkdtemp(),
+            "STRIPE_API_BASE": stripe.base_url,
+            "HUBSPOT_API_BASE": hubspot.base_url,
+        }
+    )
+    runtime = wiring.local_runtime(Settings.from_env())
+    account = stripe.add_account()
+    portal, token = hubspot.add_portal()
+    HubSpotGateway(token, runtime.clock, hubspot.base_url).ensure_schema()
+    owner = projects.create_account(runtime.store, "calls@omniroo.local", time.time())
+    project_id = projects.create_project(
+        runtime.store,
+        runtime.envelope,
+        projects.NewProject(owner, account, False, token, str(portal)),
+        time.time(),
+    )
+    for i in range(n):
+        cus = stripe.create_customer(account, email=f"c{i}@bench.example", name=f"C {i}")
+        stripe.update_customer(account, cus["id"], name=f"Renamed {i}")
+    hubspot.reset_requests()
+    stripe.reset_requests()
+    start = time.perf_counter()
+    for event in stripe.events(account):
+        obj = event["data"]["object"]
+        push.handle(
+            ThinMessage(
+                project_id,
+                account,
+                event["id"],
+                event["type"],
+                obj["id"],
+                obj["object"],
+                event["created"],
+                False,
+            ),
+            runtime.push,
+        )
+    took = time.perf_counter() - start
+    events = 2 * n
+    crm = len([r for r in hubspot.requests if r["path"].startswith("/crm/")])
+    reads = len([r for r in stripe.requests if r["method"] == "GET"])
+    print(
+        f"   HubSpot calls per event: {crm / events:.2f}  (ideal 1.00; ratio {crm / events:.2f}x)"
+    )
+    print(f"   Stripe calls per event:  {reads / events:.2f}")
+    print(f"   push latency with local doubles: {took / events * 1000:.1f} ms per event")
+    runtime.queue.close()
+    stripe.stop()
+    hubspot.stop()
+
+
+if __name__ == "__main__":
+    cold_imports()
+    webhook_throughput()
+    calls_per_event()

@@ -1,0 +1,153 @@
+"""The production path on real parts: ``OMNIROO_ENV=gcp`` with the Firestore and Pub/Sub
+emulators, Cloud KMS through its real REST client against the KMS double, and both API doubles.
+
+The demo scenario runs through ``stripe_webhook`` -> Pub/Sub -> ``hubspot_push``; afterwards no
+Stripe customer value and no secret is found in Firestore, in any Pub/Sub message or in the logs
+(rows 40 and 41), and Firestore holds only the allowlisted collections and fields.
+"""
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import firestore, pubsub_v1
+
+from scripts import scenario
+from shared import projects, wiring
+from shared.config import Settings
+from shared.crypto.envelope import Envelope
+from shared.webhook.signature import sign
+from tests.leaks import dump, hits, store_violations
+from tests.plugins.stack import PLATFORM_KEY, SECRETS, function_client
+from tests.pubsub_events import post_cloud_event
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def gcp(
+    monkeypatch: pytest.MonkeyPatch,
+    firestore_emulator: str,
+    pubsub_emulator: str,
+    kms_double: Any,
+    stripe_double: Any,
+    hubspot_double: Any,
+) -> Iterator[dict[str, Any]]:
+    gcp_project = f"omniroo-e2e-{secrets.token_hex(4)}"  # a fresh, empty database per test
+    key = kms_double.create_key(gcp_project, "europe-west1", "omniroo", "tokens")
+    topic_name = "stripe-events"
+    env = {
+        "OMNIROO_ENV": "gcp",
+        "GOOGLE_CLOUD_PROJECT": gcp_project,
+        "OMNIROO_KMS_KEY": key,
+        "OMNIROO_KMS_ENDPOINT": kms_double.base_url,
+        "OMNIROO_EVENTS_TOPIC": topic_name,
+        "STRIPE_SECRET_KEY": PLATFORM_KEY,
+        "STRIPE_WEBHOOK_SECRET": ",".join(SECRETS),
+        "STRIPE_API_BASE": stripe_double.base_url,
+        "HUBSPOT_API_BASE": hubspot_double.base_url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    publisher = pubsub_v1.PublisherClient(credentials=AnonymousCredentials())
+    subscriber = pubsub_v1.SubscriberClient(credentials=AnonymousCredentials())
+    topic = publisher.topic_path(gcp_project, topic_name)
+    subscription = subscriber.subscription_path(gcp_project, "hubspot-push")
+    publisher.create_topic(name=topic)
+    subscriber.create_subscription(name=subscription, topic=topic)
+    yield {"project": gcp_project, "subscriber": subscriber, "subscription": subscription}
+    subscriber.close()
+
+
+def pull(subscriber: Any, subscription: str) -> list[Any]:
+    response = subscriber.pull(subscription=subscription, max_messages=100, timeout=10)
+    received = list(response.received_messages)
+    if received:
+        subscriber.acknowledge(subscription=subscription, ack_ids=[r.ack_id for r in received])
+    return received
+
+
+def as_cloud_event(received: Any, subscription: str) -> dict[str, Any]:
+    import base64
+
+    message = received.message
+    return {
+        "specversion": "1.0",
+        "type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "source": "//pubsub.googleapis.com/" + subscription,
+        "id": message.message_id,
+        "data": {
+            "message": {
+                "data": base64.b64encode(message.data).decode(),
+                "attributes": dict(message.attributes),
+                "messageId": message.message_id,
+            },
+            "subscription": subscription,
+        },
+    }
+
+
+def test_demo_scenario_on_real_parts_leaves_no_customer_data(
+    gcp: dict[str, Any],
+    stripe_double: Any,
+    hubspot_double: Any,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings.from_env()
+    store = wiring.build_store(settings)
+    envelope = Envelope(wiring.build_key_service(settings))
+    account = stripe_double.add_account()
+    portal_id, token = hubspot_double.add_portal()
+    owner = projects.create_account(store, "owner@omniroo.test", time.time())
+    projects.create_project(
+        store,
+        envelope,
+        projects.NewProject(owner, account, False, token, str(portal_id)),
+        time.time(),
+    )
+    webhook = function_client("stripe_webhook")
+    push = function_client("hubspot_push", "cloudevent")
+    messages: list[Any] = []
+
+    def deliver(event: dict[str, Any]) -> str:
+        body = json.dumps(event).encode()
+        response = webhook.post(
+            "/", data=body, headers={"Stripe-Signature": sign(body, SECRETS[0], int(time.time()))}
+        )
+        assert response.status_code == 200, response.get_data()
+        for received in pull(gcp["subscriber"], gcp["subscription"]):
+            messages.append(received.message)
+            pushed = post_cloud_event(push, as_cloud_event(received, gcp["subscription"]))
+            assert pushed.status_code == 200
+        return str(response.get_json()["outcome"])
+
+    steps = scenario.run(stripe_double, account, deliver)
+
+    assert [s.outcome for s in steps].count("duplicate") == 1
+    assert len(messages) == len(steps) - 1
+    contacts = [r for r in hubspot_double.records(portal_id, "contacts") if not r["archived"]]
+    assert scenario.summary(contacts) == scenario.EXPECTED
+
+    client = firestore.Client(project=gcp["project"], credentials=AnonymousCredentials())
+    collections = {c.id: [(d.id, d.to_dict()) for d in c.stream()] for c in client.collections()}
+    assert set(collections) <= {
+        "accounts",
+        "projects",
+        "routes",
+        "tokens",
+        "event_marks",
+        "outcomes",
+    }
+    assert len(collections["outcomes"]) == len(messages)
+    assert store_violations(collections) == []
+    forbidden = [*scenario.sentinels(), token, PLATFORM_KEY, *SECRETS]
+    assert hits(dump(collections), forbidden) == []
+    for message in messages:
+        assert hits(message.data.decode() + json.dumps(dict(message.attributes)), forbidden) == []
+    out, err = capfd.readouterr()
+    assert "webhook accepted" in out
+    assert hits(out + err, forbidden) == []
