@@ -1,0 +1,101 @@
+"""The operator's command line, against the doubles: account, project, listings."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import cli
+from tests.plugins.stack import PLATFORM_KEY, SECRETS
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hubspot_double: Any) -> Any:
+    for name, value in {
+        "OMNIROO_ENV": "local",
+        "OMNIROO_DATA_DIR": str(tmp_path),
+        "STRIPE_SECRET_KEY": PLATFORM_KEY,
+        "STRIPE_WEBHOOK_SECRET": SECRETS[0],
+        "HUBSPOT_API_BASE": hubspot_double.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return hubspot_double
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.strip(), err.strip()
+
+
+def test_create_project_prints_its_id_and_sets_up_hubspot(
+    env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    portal, token = env.add_portal()
+    code, project_id, _ = run(
+        capsys,
+        "create-project",
+        "--email",
+        "Owner@Example.com",
+        "--stripe-account",
+        "acct_1CLI",
+        "--hubspot-token",
+        token,
+    )
+    assert code == 0 and project_id.startswith("prj_")
+    assert "stripe_customer_id" in env.property_names(portal, "contacts")
+    code, listing, _ = run(capsys, "projects")
+    assert listing.split("\t")[:3] == [project_id, "acct_1CLI", "test"]
+    assert token not in listing
+    assert run(capsys, "outcomes", project_id) == (0, "", "")
+
+
+def test_same_account_and_mode_twice_is_refused(
+    env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, token = env.add_portal()
+    args = [
+        "create-project",
+        "--email",
+        "o@example.com",
+        "--stripe-account",
+        "acct_1Twice",
+        "--hubspot-token",
+        token,
+    ]
+    assert run(capsys, *args)[0] == 0
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "already connected" in err
+    assert run(capsys, *args, "--live")[0] == 0
+
+
+def test_bad_input_gets_a_clear_error(env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _, token = env.add_portal()
+    code, _, err = run(
+        capsys,
+        "create-project",
+        "--email",
+        "o@example.com",
+        "--stripe-account",
+        "cus_123",
+        "--hubspot-token",
+        token,
+        "--skip-hubspot-setup",
+    )
+    assert code == 2 and "stripe_account" in err
+    code, _, err = run(capsys, "create-account", "--email", "not-an-email")
+    assert code == 2 and "email" in err
+
+
+def test_a_token_hubspot_refuses_is_reported(env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys,
+        "create-project",
+        "--email",
+        "o@example.com",
+        "--stripe-account",
+        "acct_1Bad",
+        "--hubspot-token",
+        "pat-na1-wrong",
+    )
+    assert code == 2 and "hubspot" in err.lower()
