@@ -1,0 +1,342 @@
+"""The HubSpot double as a WSGI app: portals, authentication, rate limits, faults and routing.
+
+It is reached through the real ``hubspot-api-client`` (``HubSpot(access_token=..., host=base_url)``)
+and answers with HubSpot's status codes, JSON error bodies and ``X-HubSpot-RateLimit-*`` headers.
+"""
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from doubles.hubspot.limits import Fault, Faults, RateLimiter, rate_limited
+from doubles.hubspot.oauth import OAuth
+from doubles.hubspot.objects import ObjectsApi, Portal
+from doubles.hubspot.wire import HubSpotError, canonical_type, correlation_id, error
+from doubles.server import ServerThread
+
+_AUTH_MISSING = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
+    "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
+_BATCH_ACTIONS = ("create", "read", "update", "upsert", "archive")
+_ROUTES = Map(
+    [
+        Rule("/crm/v3/objects/<object_type>/batch/<action>", methods=["POST"], endpoint="batch"),
+        Rule("/crm/v3/objects/<object_type>/search", methods=["POST"], endpoint="search"),
+        Rule("/crm/v3/objects/<object_type>", methods=["GET", "POST"], endpoint="objects"),
+        Rule(
+            "/crm/v3/objects/<object_type>/<record_id>",
+            methods=["GET", "PATCH", "DELETE"],
+            endpoint="record",
+        ),
+        Rule("/crm/v3/properties/<object_type>", methods=["GET", "POST"], endpoint="properties"),
+        Rule("/crm/v3/properties/<object_type>/groups", methods=["GET", "POST"], endpoint="groups"),
+        Rule(
+            "/crm/v3/properties/<object_type>/groups/<name>",
+            methods=["GET", "PATCH", "DELETE"],
+            endpoint="group",
+        ),
+        Rule(
+            "/crm/v3/properties/<object_type>/<name>",
+            methods=["GET", "PATCH", "DELETE"],
+            endpoint="property",
+        ),
+        Rule("/oauth/v1/token", methods=["POST"], endpoint="token"),
+        Rule("/oauth/v1/access-tokens/<token>", methods=["GET"], endpoint="access_token"),
+        Rule(
+            "/oauth/v1/refresh-tokens/<token>", methods=["GET", "DELETE"], endpoint="refresh_token"
+        ),
+    ]
+)
+
+Reply = tuple[int, Any]
+
+
+class HubSpotDouble:
+    def __init__(
+        self,
+        rate_limit: int = 100,
+        window_ms: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        daily_limit: int = 250_000,
+        search_limit: int = 5,
+    ) -> None:
+        self._wall_clock = wall_clock
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._portals: dict[int, Portal] = {}
+        self._tokens: dict[str, int] = {}
+        self._oauth = OAuth(wall_clock)
+        self._limits = RateLimiter(rate_limit, window_ms, clock, wall_clock, daily_limit)
+        self._search_limits = RateLimiter(search_limit, 1000, clock, wall_clock, policy="SECONDLY")
+        self._faults = Faults()
+        self._server: ServerThread | None = None
+        self.requests: list[dict[str, Any]] = []
+        self.base_url = ""
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> str:
+        self._stopping.clear()
+        self._server = ServerThread(self)
+        self.base_url = self._server.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        self._stopping.set()  # cuts short any injected wait
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> "HubSpotDouble":
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- helpers for tests -----------------------------------------------------------------
+
+    def add_portal(self, portal_id: int | None = None, token: str | None = None) -> tuple[int, str]:
+        """Register a portal (or one more private-app token for an existing one)."""
+        with self._lock:
+            while portal_id is None or (portal_id in self._portals and token is None):
+                portal_id = random.randint(10_000_000, 99_999_999)
+            if portal_id not in self._portals:
+                self._portals[portal_id] = Portal(portal_id, self._wall_clock())
+            token = token or f"pat-na1-{uuid.uuid4()}"
+            self._tokens[token] = portal_id
+            return portal_id, token
+
+    def records(self, portal_id: int, object_type: str) -> list[dict[str, Any]]:
+        """Every record, archived ones included (see their ``archived`` flag), oldest first."""
+        with self._lock:
+            store = self._portal(portal_id).records[canonical_type(object_type)]
+            return [r.json() for r in sorted(store.values(), key=lambda r: int(r.id))]
+
+    def record_by(
+        self, portal_id: int, object_type: str, prop: str, value: Any
+    ) -> dict[str, Any] | None:
+        """The live record whose ``prop`` is ``value`` (emails compare as HubSpot stores them)."""
+        with self._lock:
+            portal = self._portal(portal_id)
+            found = ObjectsApi(portal, canonical_type(object_type), self._wall_clock()).find(
+                prop, value
+            )
+            return found.json() if found else None
+
+    def property_names(self, portal_id: int, object_type: str) -> list[str]:
+        with self._lock:
+            return list(self._portal(portal_id).schemas[canonical_type(object_type)].properties)
+
+    def groups(self, portal_id: int, object_type: str) -> list[str]:
+        with self._lock:
+            return list(self._portal(portal_id).schemas[canonical_type(object_type)].groups)
+
+    def fault(
+        self,
+        kind: str,
+        count: int | None = 1,
+        status: int = 503,
+        seconds: float = 0.0,
+        path_contains: str | None = None,
+        portal: int | None = None,
+    ) -> None:
+        """Misbehave on matching requests: ``status`` answers that status with HubSpot's error
+        body, ``timeout`` answers only after ``seconds``, ``latency`` adds ``seconds``."""
+        with self._lock:
+            self._faults.add(Fault(kind, count, status, seconds, path_contains, portal))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def register_oauth_app(self, client_id: str, client_secret: str, redirect_uri: str) -> None:
+        with self._lock:
+            self._oauth.register_app(client_id, client_secret, redirect_uri)
+
+    def issue_code(self, portal_id: int, client_id: str, scopes: list[str]) -> str:
+        with self._lock:
+            self._portal(portal_id)
+            return self._oauth.issue_code(portal_id, client_id, scopes)
+
+    def revoke(self, refresh_token: str) -> None:
+        with self._lock:
+            self._oauth.revoke(refresh_token)
+
+    def reset_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def _portal(self, portal_id: int) -> Portal:
+        if portal_id not in self._portals:
+            raise KeyError(f"unknown portal {portal_id}; add_portal() it first")
+        return self._portals[portal_id]
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        headers: dict[str, str] = {}
+        portal: int | None = None
+        delay = 0.0
+        with self._lock:
+            try:
+                endpoint, args = _ROUTES.bind("api.hubapi.com").match(request.path, request.method)
+                portal, limit_key = self._authenticate(request, endpoint)
+                outcome = self._faults.take(request.path, portal)
+                delay = outcome.delay
+                if outcome.status is not None:
+                    raise self._fault_error(outcome.status, portal)
+                headers = self._check_limits(endpoint, portal, limit_key)
+                status, body = self._dispatch(endpoint, dict(args), request, portal)
+            except HubSpotError as exc:
+                status, body = exc.status, exc.body
+                headers = {**headers, **exc.headers}
+            except NotFound:
+                status, body = 404, error(404, "Not Found", "OBJECT_NOT_FOUND").body
+            except MethodNotAllowed:
+                status, body = 405, error(405, "Method Not Allowed", "VALIDATION_ERROR").body
+            self.requests.append(
+                {"method": request.method, "path": request.path, "portal": portal, "status": status}
+            )
+        if delay:
+            self._stopping.wait(delay)
+        known = body.get("correlationId") if isinstance(body, dict) else None
+        headers["X-HubSpot-Correlation-Id"] = str(known or correlation_id())
+        if status == 204 or body is None:
+            response = Response(status=status, headers=headers)
+        else:
+            response = Response(
+                json.dumps(body, separators=(",", ":")),
+                status=status,
+                headers=headers,
+                content_type="application/json;charset=utf-8",
+            )
+        return response(environ, start_response)
+
+    def _authenticate(self, request: Request, endpoint: str) -> tuple[int | None, Any]:
+        """The portal and rate-limit bucket of the caller; OAuth endpoints need no token."""
+        if endpoint in ("token", "access_token", "refresh_token"):
+            return None, None
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token in self._tokens:
+            portal = self._tokens[token]
+            return portal, (portal, "private-app")
+        access = self._oauth.authenticate(token) if scheme.lower() == "bearer" else None
+        if access is None or access.grant.portal_id not in self._portals:
+            raise error(401, _AUTH_MISSING, "INVALID_AUTHENTICATION")
+        return access.grant.portal_id, (access.grant.portal_id, access.grant.client_id)
+
+    def _check_limits(self, endpoint: str, portal: int | None, limit_key: Any) -> dict[str, str]:
+        if portal is None:
+            return {}
+        group = f"publicapi:{limit_key[1]}:{portal}"
+        if endpoint == "search":
+            # The search API has its own per-second limit and sends no rate-limit headers.
+            decision = self._search_limits.hit(portal)
+            if not decision.allowed:
+                raise rate_limited(decision.policy, group)
+            return {}
+        # OAuth calls have no daily limit, so HubSpot sends no daily headers for them either.
+        decision = self._limits.hit(limit_key, daily=limit_key[1] == "private-app")
+        if not decision.allowed:
+            raise rate_limited(decision.policy, group, decision.headers)
+        return decision.headers
+
+    def _fault_error(self, status: int, portal: int | None) -> HubSpotError:
+        if status == 429:
+            headers = {
+                "X-HubSpot-RateLimit-Max": str(self._limits.limit),
+                "X-HubSpot-RateLimit-Remaining": "0",
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(self._limits.window_ms),
+            }
+            return rate_limited("TEN_SECONDLY_ROLLING", f"publicapi:private-app:{portal}", headers)
+        category = "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR"
+        return error(status, f"Injected fault: HTTP {status}", category)
+
+    def _dispatch(
+        self, endpoint: str, args: dict[str, str], request: Request, portal: int | None
+    ) -> Reply:
+        if endpoint == "token":
+            return self._oauth.token(request.form)
+        if endpoint == "access_token":
+            return self._oauth.access_token_info(args["token"])
+        if endpoint == "refresh_token":
+            if request.method == "DELETE":
+                return self._oauth.delete_refresh_token(args["token"])
+            return self._oauth.refresh_token_info(args["token"])
+        assert portal is not None
+        object_type = canonical_type(args["object_type"])
+        method, query = request.method, request.args.to_dict()
+        # Clients send ?properties=a,b or ?properties=a&properties=b: accept both.
+        query["properties"] = ",".join(request.args.getlist("properties"))
+        body = _json(request) if method in ("POST", "PATCH") else None
+        now = self._wall_clock()
+        schema = self._portals[portal].schemas[object_type]
+        objects = ObjectsApi(self._portals[portal], object_type, now)
+        if endpoint == "batch":
+            if args["action"] not in _BATCH_ACTIONS:
+                raise NotFound()
+            return getattr(objects, f"batch_{args['action']}")(body)  # type: ignore[no-any-return]
+        if endpoint == "search":
+            return objects.search(body)
+        if endpoint == "objects":
+            return objects.create(body) if method == "POST" else objects.list_records(query)
+        if endpoint == "record":
+            record_id = args["record_id"]
+            if method == "GET":
+                return objects.get(record_id, query)
+            if method == "PATCH":
+                return objects.update(record_id, query, body)
+            return objects.archive(record_id)
+        if endpoint == "properties":
+            if method == "POST":
+                return schema.create_property(_object(body), now)
+            return schema.list_properties()
+        if endpoint == "groups":
+            if method == "POST":
+                return schema.create_group(_object(body))
+            return schema.list_groups()
+        name = args["name"]
+        if endpoint == "group":
+            if method == "GET":
+                return schema.get_group(name)
+            if method == "PATCH":
+                return schema.update_group(name, _object(body))
+            return schema.archive_group(name)
+        if method == "GET":
+            return schema.get_property(name)
+        if method == "PATCH":
+            return schema.update_property(name, _object(body), now)
+        return schema.archive_property(name)
+
+
+def _json(request: Request) -> Any:
+    try:
+        return json.loads(request.get_data() or b"null")
+    except ValueError as exc:
+        raise error(400, f"Invalid input JSON: {exc}", "VALIDATION_ERROR") from None
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise error(400, "Invalid input JSON: expected an object", "VALIDATION_ERROR")
+    return body

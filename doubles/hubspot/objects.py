@@ -1,0 +1,389 @@
+"""The records of a portal and HubSpot's CRM Objects API over them: batch calls, search, basics.
+
+Writes are all-or-nothing per call, as HubSpot's are: every input is validated (property names,
+the contact email's uniqueness, ``hasUniqueValue`` properties) before anything is stored.
+"""
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from doubles.hubspot.properties import TypeSchema, modified_property, system_properties
+from doubles.hubspot.wire import (
+    OBJECT_TYPES,
+    HubSpotError,
+    as_value,
+    error,
+    iso,
+    not_found,
+    property_errors,
+    type_id,
+    type_label,
+    validation,
+)
+
+BATCH_LIMIT = 100
+SEARCH_LIMIT = 200
+_DEFAULT_READ = {
+    "contacts": ("email", "firstname", "lastname"),
+    "companies": ("domain", "name"),
+    "deals": ("amount", "closedate", "dealname", "dealstage", "pipeline"),
+    "products": ("description", "name", "price"),
+    "line_items": ("hs_product_id", "name", "price", "quantity"),
+}
+
+
+@dataclass
+class Record:
+    id: str
+    properties: dict[str, str]
+    created: float
+    updated: float
+    archived: bool = False
+    archived_at: float | None = None
+
+    def json(self, names: Iterable[str] | None = None, new: bool | None = None) -> dict[str, Any]:
+        props: dict[str, Any] = (
+            dict(self.properties)
+            if names is None
+            else {name: self.properties.get(name) for name in names}
+        )
+        body: dict[str, Any] = {
+            "id": self.id,
+            "properties": props,
+            "createdAt": iso(self.created),
+            "updatedAt": iso(self.updated),
+            "archived": self.archived,
+        }
+        if self.archived_at is not None:
+            body["archivedAt"] = iso(self.archived_at)
+        if new is not None:
+            body["new"] = new
+        return body
+
+
+class Portal:
+    """One HubSpot account: its schema and records for every object type."""
+
+    def __init__(self, portal_id: int, now: float) -> None:
+        self.id = portal_id
+        self.schemas = {t: TypeSchema(t, now) for t in OBJECT_TYPES}
+        self.records: dict[str, dict[str, Record]] = {t: {} for t in OBJECT_TYPES}
+        self.ids = itertools.count(101)
+
+
+# One planned write: the record it changes (None: a new one) and the properties it sets.
+_Plan = tuple[Record | None, dict[str, str]]
+
+
+class ObjectsApi:
+    """The CRM Objects API for one object type of one portal, at one moment."""
+
+    def __init__(self, portal: Portal, object_type: str, now: float) -> None:
+        self.portal = portal
+        self.type = object_type
+        self.now = now
+        self.schema = portal.schemas[object_type]
+        self.store = portal.records[object_type]
+
+    # -- batch -----------------------------------------------------------------------------
+
+    def batch_create(self, body: Any) -> tuple[int, dict[str, Any]]:
+        inputs = _inputs(body)
+        plans: list[_Plan] = [(None, self._props(i.get("properties"))) for i in inputs]
+        return 201, self._batch([r.json() for r, _ in self._write(plans)])
+
+    def batch_update(self, body: Any) -> tuple[int, dict[str, Any]]:
+        inputs = _inputs(body)
+        targets = [self._target(i.get("id"), i.get("idProperty"), write=True) for i in inputs]
+        missing = [str(i.get("id")) for i, t in zip(inputs, targets, strict=True) if t is None]
+        if missing:
+            raise self._not_found_ids(missing)
+        _no_duplicates([str(i.get("id")) for i in inputs])
+        plans = [
+            (target, self._props(item.get("properties")))
+            for item, target in zip(inputs, targets, strict=True)
+        ]
+        return 200, self._batch([r.json() for r, _ in self._write(plans)])
+
+    def batch_upsert(self, body: Any) -> tuple[int, dict[str, Any]]:
+        inputs = _inputs(body)
+        plans: list[_Plan] = []
+        for item in inputs:
+            id_property = item.get("idProperty")
+            if not id_property or item.get("id") in (None, ""):
+                raise validation("Some required fields were not set: [id, idProperty]")
+            self._check_id_property(str(id_property), write=True)
+            props = self._props(item.get("properties"))
+            props[str(id_property)] = self._normal(str(id_property), item.get("id"))
+            plans.append((self.find(str(id_property), item.get("id")), props))
+        _no_duplicates([self._normal(str(i.get("idProperty")), i.get("id")) for i in inputs])
+        written = self._write(plans)
+        return 200, self._batch([r.json(new=new) for r, new in written])
+
+    def batch_read(self, body: Any) -> tuple[int, dict[str, Any]]:
+        inputs = _inputs(body)
+        id_property = body.get("idProperty") or None
+        names = self._names(body.get("properties"))
+        found, missing = [], []
+        for item in inputs:
+            record = self._target(item.get("id"), id_property, write=False)
+            if record is None:
+                missing.append(str(item.get("id")))
+            elif record not in found:
+                found.append(record)
+        reply = self._batch([r.json(names) for r in found])
+        if not missing:
+            return 200, reply
+        problem = self._not_found_ids(missing).body
+        del problem["correlationId"]
+        return 207, {**reply, "numErrors": 1, "errors": [problem]}
+
+    def batch_archive(self, body: Any) -> tuple[int, None]:
+        for item in _inputs(body):
+            self._archive(self._target(item.get("id"), None, write=False))
+        return 204, None
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(self, body: Any) -> tuple[int, dict[str, Any]]:
+        if not isinstance(body, dict):
+            raise validation("Invalid search request")
+        limit, after = _int(body.get("limit"), 10, "limit"), _int(body.get("after"), 0, "after")
+        if not 0 < limit <= SEARCH_LIMIT:
+            raise validation(f"limit must be between 1 and {SEARCH_LIMIT}, got {limit}")
+        groups = body.get("filterGroups") or []
+        matched = [r for r in self._live() if not groups or any(_matches(r, g) for g in groups)]
+        names = self._names(body.get("properties"))
+        reply: dict[str, Any] = {
+            "total": len(matched),
+            "results": [r.json(names) for r in matched[after : after + limit]],
+        }
+        if after + limit < len(matched):
+            reply["paging"] = {"next": {"after": str(after + limit)}}
+        return 200, reply
+
+    # -- basic -----------------------------------------------------------------------------
+
+    def get(self, record_id: str, args: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        record = self._target(record_id, args.get("idProperty") or None, write=False)
+        if record is None:
+            raise not_found()
+        return 200, record.json(self._names(_split(args.get("properties"))))
+
+    def update(self, record_id: str, args: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
+        record = self._target(record_id, args.get("idProperty") or None, write=True)
+        if record is None:
+            raise not_found()
+        props = self._props(body.get("properties") if isinstance(body, dict) else None)
+        [(written, _)] = self._write([(record, props)])
+        return 200, written.json()
+
+    def archive(self, record_id: str) -> tuple[int, None]:
+        # HubSpot answers 204 even when there is no such record.
+        self._archive(self._target(record_id, None, write=False))
+        return 204, None
+
+    def create(self, body: Any) -> tuple[int, dict[str, Any]]:
+        props = self._props(body.get("properties") if isinstance(body, dict) else None)
+        [(record, _)] = self._write([(None, props)])
+        return 201, record.json()
+
+    def list_records(self, args: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        limit, after = _int(args.get("limit"), 10, "limit"), _int(args.get("after"), 0, "after")
+        if not 0 < limit <= BATCH_LIMIT:
+            raise validation(f"limit must be between 1 and {BATCH_LIMIT}, got {limit}")
+        live = list(self._live())
+        names = self._names(_split(args.get("properties")))
+        reply: dict[str, Any] = {"results": [r.json(names) for r in live[after : after + limit]]}
+        if after + limit < len(live):
+            reply["paging"] = {"next": {"after": str(after + limit)}}
+        return 200, reply
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def _live(self) -> Iterator[Record]:
+        return (r for r in sorted(self.store.values(), key=lambda r: int(r.id)) if not r.archived)
+
+    def _normal(self, name: str, value: Any) -> str:
+        text = as_value(value)
+        return text.strip().lower() if name == "email" and self.type == "contacts" else text
+
+    def find(self, name: str, value: Any) -> Record | None:
+        wanted = self._normal(name, value)
+        if name == "hs_object_id":
+            record = self.store.get(wanted)
+            return record if record is not None and not record.archived else None
+        return next((r for r in self._live() if r.properties.get(name) == wanted), None)
+
+    def _check_id_property(self, name: str, write: bool) -> None:
+        if name not in self.schema.properties:
+            raise property_errors(self.portal.id, [_doesnt_exist(name)])
+        unique = name in self.schema.unique() or (name == "email" and self.type == "contacts")
+        # HubSpot refuses writes keyed by hs_object_id as a "non-unique" idProperty.
+        if not unique and (write or name != "hs_object_id"):
+            raise validation(
+                f"Unable to perform update/upsert by non-unique {type_id(self.type)} property "
+                f"{name} in portal ID {self.portal.id}"
+            )
+
+    def _target(self, record_id: Any, id_property: Any, write: bool) -> Record | None:
+        if id_property:
+            self._check_id_property(str(id_property), write)
+            return self.find(str(id_property), record_id)
+        return self.find("hs_object_id", record_id)
+
+    def _names(self, requested: Any) -> list[str]:
+        if isinstance(requested, list) and requested:
+            wanted = [str(n) for n in requested if str(n) in self.schema.properties]
+        else:
+            wanted = list(_DEFAULT_READ[self.type])
+        return list(dict.fromkeys([*wanted, *system_properties(self.type)]))
+
+    def _not_found_ids(self, ids: list[str]) -> HubSpotError:
+        message = (
+            f"Could not get some {type_label(self.type)} objects, they may be deleted or not "
+            "exist. Check that ids are valid."
+        )
+        return error(404, message, "OBJECT_NOT_FOUND", context={"ids": ids})
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def _props(self, raw: Any) -> dict[str, str]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise validation("properties must be an object")
+        unknown = [name for name in raw if name not in self.schema.properties]
+        if unknown:
+            raise property_errors(self.portal.id, [_doesnt_exist(n) for n in unknown])
+        system = system_properties(self.type)
+        return {str(k): self._normal(str(k), v) for k, v in raw.items() if k not in system}
+
+    def _write(self, plans: list[_Plan]) -> list[tuple[Record, bool]]:
+        self._check_unique(plans)
+        written = []
+        for record, props in plans:
+            new = record is None
+            if record is None:
+                record_id = str(next(self.portal.ids))
+                record = Record(record_id, {"hs_object_id": record_id}, self.now, self.now)
+                record.properties["createdate"] = iso(self.now)
+                self.store[record_id] = record
+            for name, value in props.items():
+                if value == "":
+                    record.properties.pop(name, None)
+                else:
+                    record.properties[name] = value
+            record.updated = self.now
+            record.properties[modified_property(self.type)] = iso(self.now)
+            written.append((record, new))
+        return written
+
+    def _check_unique(self, plans: list[_Plan]) -> None:
+        keys = self.schema.unique() + (["email"] if self.type == "contacts" else [])
+        for name in keys:
+            claimed: dict[str, Record | None] = {}
+            for record, props in plans:
+                value = props.get(name)
+                if not value:
+                    continue
+                if value in claimed and claimed[value] is not record:
+                    raise validation(f"Duplicate unique property value in batch input: {value}")
+                claimed[value] = record
+                owner = self.find(name, value)
+                if owner is None or owner is record:
+                    continue
+                if name == "email":
+                    raise error(409, f"Contact already exists. Existing ID: {owner.id}", "CONFLICT")
+                raise error(409, f"Duplicate unique property value: {value}", "CONFLICT")
+
+    def _archive(self, record: Record | None) -> None:
+        if record is not None and not record.archived:
+            record.archived = True
+            record.archived_at = self.now
+
+    def _batch(self, results: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": iso(self.now),
+            "completedAt": iso(self.now),
+        }
+
+
+def _doesnt_exist(name: str) -> tuple[str, str, str]:
+    return name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'
+
+
+def _inputs(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
+        raise validation("Some required fields were not set: [inputs]")
+    inputs = body["inputs"]
+    if len(inputs) > BATCH_LIMIT:
+        raise validation(f"Too many inputs: inputs must be <= {BATCH_LIMIT}, got {len(inputs)}")
+    if not all(isinstance(i, dict) for i in inputs):
+        raise validation("Every input must be an object")
+    return [dict(i) for i in inputs]
+
+
+def _no_duplicates(ids: list[str]) -> None:
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    for record_id in ids:
+        if record_id in seen and record_id not in duplicates:
+            duplicates.append(record_id)
+        seen.add(record_id)
+    if duplicates:
+        listed = ", ".join(duplicates)
+        raise validation(f"Duplicate IDs found in batch input: [{listed}]. IDs must be unique")
+
+
+def _int(raw: Any, default: int, name: str) -> int:
+    try:
+        return int(raw or default)
+    except (TypeError, ValueError):
+        raise validation(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _split(raw: str | None) -> list[str] | None:
+    return [p for p in raw.split(",") if p] if raw else None
+
+
+def _matches(record: Record, group: Any) -> bool:
+    filters = group.get("filters", []) if isinstance(group, dict) else []
+    return all(_filter_matches(record, f) for f in filters)
+
+
+def _filter_matches(record: Record, spec: dict[str, Any]) -> bool:
+    value = record.properties.get(str(spec.get("propertyName")))
+    operator = spec.get("operator", "EQ")
+    wanted = as_value(spec.get("value")).lower()
+    options = [as_value(v).lower() for v in spec.get("values") or []]
+    have = value.lower() if value is not None else None
+    if operator == "HAS_PROPERTY":
+        return value is not None
+    if operator == "NOT_HAS_PROPERTY":
+        return value is None
+    if operator == "EQ":
+        return have == wanted
+    if operator == "NEQ":
+        return have != wanted
+    if operator == "IN":
+        return have in options
+    if operator == "NOT_IN":
+        return have not in options
+    if operator in ("GT", "GTE", "LT", "LTE"):
+        try:
+            left, right = float(value or "nan"), float(wanted)
+        except ValueError:
+            return False
+        results = {
+            "GT": left > right,
+            "GTE": left >= right,
+            "LT": left < right,
+            "LTE": left <= right,
+        }
+        return results[operator]
+    raise validation(f"Unsupported filter operator: {operator}")

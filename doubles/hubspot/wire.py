@@ -1,0 +1,98 @@
+"""HubSpot's wire format for the HubSpot double: error bodies, timestamps and object type names."""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+# object type -> (object type id, the name HubSpot uses for it in messages)
+OBJECT_TYPES: dict[str, tuple[str, str]] = {
+    "contacts": ("0-1", "CONTACT"),
+    "companies": ("0-2", "COMPANY"),
+    "deals": ("0-3", "DEAL"),
+    "products": ("0-7", "PRODUCT"),
+    "line_items": ("0-8", "LINE_ITEM"),
+}
+_ALIASES = {
+    **{type_id: name for name, (type_id, _) in OBJECT_TYPES.items()},
+    **{name.rstrip("s"): name for name in OBJECT_TYPES},
+    "company": "companies",
+    "line_item": "line_items",
+}
+
+
+class HubSpotError(Exception):
+    """An error answer: its status, JSON body and any extra headers."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        super().__init__(body.get("message", ""))
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def correlation_id() -> str:
+    return str(uuid.uuid4())
+
+
+def error(status: int, message: str, category: str, **extra: Any) -> HubSpotError:
+    body = {"status": "error", "message": message, "correlationId": correlation_id()}
+    body.update(extra)
+    body["category"] = category
+    return HubSpotError(status, body)
+
+
+def validation(message: str, **extra: Any) -> HubSpotError:
+    return error(400, message, "VALIDATION_ERROR", **extra)
+
+
+def not_found(message: str = "resource not found", **extra: Any) -> HubSpotError:
+    return error(404, message, "OBJECT_NOT_FOUND", **extra)
+
+
+def property_errors(portal_id: int, problems: list[tuple[str, str, str]]) -> HubSpotError:
+    """HubSpot's 400 for bad property values: a JSON list quoted inside the message."""
+    items = [
+        {
+            "isValid": False,
+            "message": message,
+            "error": code,
+            "name": name,
+            "localizedErrorMessage": message,
+            "portalId": portal_id,
+        }
+        for name, code, message in problems
+    ]
+    listed = json.dumps(items, separators=(",", ":"))
+    return validation(f"Property values were not valid: {listed}")
+
+
+def iso(timestamp: float) -> str:
+    """ISO-8601 with milliseconds and Z, as every HubSpot timestamp."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def canonical_type(name: str) -> str:
+    lowered = name.lower()
+    found = lowered if lowered in OBJECT_TYPES else _ALIASES.get(lowered)
+    if found is None:
+        raise validation(f"Unable to infer object type from: {name}")
+    return found
+
+
+def type_label(object_type: str) -> str:
+    return OBJECT_TYPES[object_type][1]
+
+
+def type_id(object_type: str) -> str:
+    return OBJECT_TYPES[object_type][0]
+
+
+def as_value(value: Any) -> str:
+    """HubSpot keeps every property value as a string."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
