@@ -1,0 +1,185 @@
+"""The embedded Store: one SQLite file, for local runs, the demo and most tests.
+
+One table holds every collection as (collection, id, JSON document). The file is opened in WAL
+mode with a busy timeout, so several threads and several processes may share it; every sqlite3
+failure becomes ``StoreUnavailable``.
+"""
+
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from shared.errors import StoreUnavailable
+from shared.store.base import Doc
+
+BUSY_TIMEOUT_MS = 5000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (collection, id)
+) WITHOUT ROWID
+"""
+
+# Field names become part of a JSON path; keep them to what a path can hold without quoting.
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def get(self, collection: str, doc_id: str) -> Doc | None:
+        with self._session() as db:
+            row = db.execute(
+                "SELECT doc FROM docs WHERE collection = ? AND id = ?", (collection, doc_id)
+            ).fetchone()
+        return None if row is None else _load(row[0])
+
+    def create(self, collection: str, doc_id: str, doc: Doc) -> bool:
+        with self._session() as db:
+            cursor = db.execute(
+                "INSERT INTO docs (collection, id, doc) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (collection, doc_id, _dump(doc)),
+            )
+            return cursor.rowcount == 1
+
+    def put(self, collection: str, doc_id: str, doc: Doc) -> None:
+        with self._session() as db:
+            db.execute(
+                "INSERT INTO docs (collection, id, doc) VALUES (?, ?, ?)"
+                " ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc",
+                (collection, doc_id, _dump(doc)),
+            )
+
+    def delete(self, collection: str, doc_id: str) -> None:
+        with self._session() as db:
+            db.execute("DELETE FROM docs WHERE collection = ? AND id = ?", (collection, doc_id))
+
+    def update(
+        self, collection: str, doc_id: str, fn: Callable[[Doc | None], Doc | None]
+    ) -> Doc | None:
+        with self._session() as db:
+            # IMMEDIATE takes the write lock before the read, so no other process can slip a
+            # write in between and the transaction never has to be retried.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(
+                    "SELECT doc FROM docs WHERE collection = ? AND id = ?", (collection, doc_id)
+                ).fetchone()
+                current = None if row is None else _load(row[0])
+                new = fn(current)
+                if new is not None:
+                    db.execute(
+                        "INSERT INTO docs (collection, id, doc) VALUES (?, ?, ?)"
+                        " ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc",
+                        (collection, doc_id, _dump(new)),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return current if new is None else _load(_dump(new))
+
+    def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
+        if not _FIELD.match(field):
+            raise ValueError(f"unsupported field name: {field!r}")
+        path = f"$.{field}"
+        args: list[object]
+        # json_extract turns true/false into 1/0, so the JSON type decides booleans and null.
+        if value is None or isinstance(value, bool):
+            match, args = "json_type(doc, ?) = ?", [path, json.dumps(value)]
+        elif isinstance(value, int | float):
+            match = "json_type(doc, ?) IN ('integer', 'real') AND json_extract(doc, ?) = ?"
+            args = [path, path, value]
+        elif isinstance(value, str):
+            match = "json_type(doc, ?) = 'text' AND json_extract(doc, ?) = ?"
+            args = [path, path, value]
+        else:
+            raise TypeError(f"find compares str, int, float, bool or None, not {type(value)}")
+        with self._session() as db:
+            rows = db.execute(
+                f"SELECT id, doc FROM docs WHERE collection = ? AND {match} ORDER BY id",  # noqa: S608
+                [collection, *args],
+            ).fetchall()
+        return [(row[0], _load(row[1])) for row in rows]
+
+    def scan(self, collection: str) -> Iterator[tuple[str, Doc]]:
+        with self._session() as db:
+            rows = db.execute(
+                "SELECT id, doc FROM docs WHERE collection = ? ORDER BY id", (collection,)
+            ).fetchall()
+        for doc_id, raw in rows:
+            yield doc_id, _load(raw)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    @contextmanager
+    def _session(self) -> Iterator[sqlite3.Connection]:
+        """One operation under the store's lock. The connection is opened lazily, so a store whose
+        file is unreachable still constructs, and recovers once the file is back."""
+        with self._lock:
+            try:
+                db = self._connect()
+            except (sqlite3.DatabaseError, OSError) as exc:
+                raise StoreUnavailable(f"sqlite store unreachable: {exc}") from exc
+            try:
+                yield db
+            except sqlite3.DatabaseError as exc:
+                raise StoreUnavailable(f"sqlite store failed: {exc}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            _make_private_dirs(self.path.parent)
+            _touch_private(self.path)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+                db.execute(_SCHEMA)
+            except BaseException:
+                db.close()
+                raise
+            self._db = db
+        return self._db
+
+
+def _make_private_dirs(directory: Path) -> None:
+    missing: list[Path] = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700, exist_ok=True)  # another process may race us here
+
+
+def _touch_private(path: Path) -> None:
+    # Created before sqlite3 opens it, so the tokens file is never readable by others, not even
+    # for a moment; sqlite gives its -wal and -shm files the same mode.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
+def _dump(doc: Doc) -> str:
+    return json.dumps(doc, separators=(",", ":"), allow_nan=False)
+
+
+def _load(raw: str) -> Doc:
+    doc: Doc = json.loads(raw)
+    return doc
