@@ -1,0 +1,109 @@
+"""Fixtures over the Google Cloud CLI emulators.
+
+``firestore_emulator`` and ``pubsub_emulator`` start one emulator each for the session and point
+the client libraries at it through ``FIRESTORE_EMULATOR_HOST`` / ``PUBSUB_EMULATOR_HOST``.
+``firestore_store`` is a FirestoreStore with a prefix of its own on the session emulator;
+``killable_firestore`` starts a private emulator that the test may stop.
+
+Without ``gcloud`` the tests that use them are skipped, except on CI (``CI=true``), where they
+fail: CI must never silently skip the emulator tests. An emulator that does not come up within
+60 s is a failure everywhere.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests import emulators
+
+if TYPE_CHECKING:
+    from shared.store.firestore import FirestoreStore
+
+# The killable store gives up quickly, so a test of a dead backend stays short.
+KILLABLE_DEADLINE = 2.0
+
+
+def _start(kind: str) -> emulators.Emulator:
+    if not emulators.gcloud_available():
+        reason = "the Google Cloud CLI (gcloud) is not on PATH: emulator tests cannot run"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        return emulators.start(kind)
+    except emulators.EmulatorError as exc:
+        pytest.fail(str(exc))
+
+
+@contextmanager
+def _firestore_store(prefix: str, deadline: float = 10.0) -> Iterator["FirestoreStore"]:
+    # Imported here: every test session loads this plugin, most never touch Firestore.
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import firestore
+
+    from shared.store.firestore import FirestoreStore
+
+    client = firestore.Client(project=emulators.PROJECT, credentials=AnonymousCredentials())
+    try:
+        # A fresh emulator takes seconds over its first request; pay that before the test does.
+        FirestoreStore(client, prefix, deadline=60).get("warm_up", "warm_up")
+        yield FirestoreStore(client, prefix=prefix, deadline=deadline)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator() -> Iterator[str]:
+    emulator = _start("firestore")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("FIRESTORE_EMULATOR_HOST", emulator.host_port)
+            yield emulator.host_port
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator() -> Iterator[str]:
+    emulator = _start("pubsub")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("PUBSUB_EMULATOR_HOST", emulator.host_port)
+            yield emulator.host_port
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def firestore_store(firestore_emulator: str) -> Iterator["FirestoreStore"]:
+    with _firestore_store(f"t{uuid.uuid4().hex[:12]}_") as store:
+        yield store
+
+
+@dataclass
+class KillableFirestore:
+    store: "FirestoreStore"
+    emulator: emulators.Emulator
+    deadline: float
+
+    def stop(self) -> None:
+        self.emulator.stop()
+
+
+@pytest.fixture
+def killable_firestore() -> Iterator[KillableFirestore]:
+    emulator = _start("firestore")
+    try:
+        with ExitStack() as stack:
+            # The client reads the variable once, when it is built.
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("FIRESTORE_EMULATOR_HOST", emulator.host_port)
+                store = stack.enter_context(_firestore_store("killable_", KILLABLE_DEADLINE))
+            yield KillableFirestore(store, emulator, KILLABLE_DEADLINE)
+    finally:
+        emulator.stop()
