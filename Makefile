@@ -34,7 +34,8 @@ fmt: $(BIN)/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy shared
-	$(BIN)/mypy functions doubles
+	for f in functions/*/main.py; do $(BIN)/mypy $$f || exit 1; done
+	$(BIN)/mypy doubles scripts bench
 
 check: lint typecheck
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)

@@ -100,7 +100,7 @@ def webhook_throughput() -> None:
         "import functions_framework\n\n@functions_framework.http\n"
         "def bare(request):\n    request.get_data()\n    return 'ok'\n"
     )
-    bare = functions_framework.create_app("bare", str(bare_src)).test_client()
+    bare = functions_framework.create_app("bare", str(bare_src)).test_client()  # type: ignore[no-untyped-call]
     os.environ.update({**LOCAL_ENV, "OMNIROO_DATA_DIR": tempfile.mkdtemp()})
     settings = Settings.from_env()
     runtime = wiring.local_runtime(settings)
@@ -115,7 +115,7 @@ def webhook_throughput() -> None:
         projects.NewProject(owner, "acct_bench", False, "pat-bench", ""),
         time.time(),
     )
-    webhook = functions_framework.create_app(
+    webhook = functions_framework.create_app(  # type: ignore[no-untyped-call]
         "stripe_webhook", str(ROOT / "functions/stripe_webhook/main.py")
     ).test_client()
     bodies = []
@@ -220,6 +220,11 @@ def calls_per_event() -> None:
 
 
 if __name__ == "__main__":
+    import logging
+
+    from shared import logs
+
+    logs.setup(logging.WARNING)  # per-request info lines would drown the figures
     cold_imports()
     webhook_throughput()
     calls_per_event()

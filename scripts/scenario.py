@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-PEOPLE = {
+PEOPLE: dict[str, dict[str, Any]] = {
     "ada": {
         "email": "ada.lovelace@analytical.example",
         "name": "Ada Lovelace",

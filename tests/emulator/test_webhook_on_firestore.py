@@ -1,0 +1,97 @@
+"""The event-id mark on real Firestore (emulator): rows 13 and 26.
+
+Two instances racing one event publish it once, through an atomic create (not an in-memory set);
+and with Firestore down the webhook answers 5xx, never a 2xx without a durable record.
+"""
+
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from shared.errors import OmnirooError, StoreUnavailable
+from shared.http import error_response
+from shared.queue.base import ThinMessage
+from shared.webhook import ingest
+from shared.webhook.signature import sign
+from tests.events import make_event
+from tests.plugins.emulators import _firestore_store
+
+pytestmark = pytest.mark.emulator
+SECRET = "whsec_emulator"
+
+
+class RecordingQueue:
+    def __init__(self) -> None:
+        self.published: list[ThinMessage] = []
+        self._lock = threading.Lock()
+
+    def publish(self, message: ThinMessage) -> None:
+        with self._lock:
+            self.published.append(message)
+
+
+class Clock:
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def connect(store: Any, account: str) -> None:
+    store.put("routes", ingest.route_key(account, False), {"project_id": "prj_1"})
+    store.put("projects", "prj_1", {"stripe_status": "connected", "hubspot_status": "connected"})
+
+
+def signed(account: str) -> tuple[bytes, str]:
+    event = make_event("customer.updated", {"id": "cus_race", "object": "customer"}, account)
+    body = json.dumps(event).encode()
+    return body, sign(body, SECRET, int(time.time()))
+
+
+def test_two_instances_racing_one_event_publish_it_once(firestore_emulator: str) -> None:
+    prefix = f"race{uuid.uuid4().hex[:8]}_"
+    queue = RecordingQueue()
+    with _firestore_store(prefix) as first, _firestore_store(prefix) as second:
+        connect(first, "acct_1Race")
+        body, header = signed("acct_1Race")
+        instances = [ingest.IngestDeps(s, queue, Clock(), (SECRET,)) for s in (first, second)]
+        results: list[str] = []
+        barrier = threading.Barrier(8)
+
+        def deliver(deps: ingest.IngestDeps) -> None:
+            barrier.wait()
+            try:
+                results.append(ingest.receive(body, header, deps).outcome)
+            except ingest.InFlight:
+                results.append("in_flight")
+
+        threads = [threading.Thread(target=deliver, args=(instances[i % 2],)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert results.count("accepted") == 1
+    assert set(results) <= {"accepted", "duplicate", "in_flight"}
+    assert len(queue.published) == 1
+
+
+def test_firestore_down_during_the_mark_is_503(killable_firestore: Any) -> None:
+    store = killable_firestore.store
+    connect(store, "acct_1Down")
+    queue = RecordingQueue()
+    deps = ingest.IngestDeps(store, queue, Clock(), (SECRET,))
+    body, header = signed("acct_1Down")
+    killable_firestore.stop()
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable) as caught:
+        ingest.receive(body, header, deps)
+    assert time.monotonic() - started < killable_firestore.deadline + 10
+    assert isinstance(caught.value, OmnirooError)
+    _, status, _ = error_response(caught.value, "webhook")
+    assert status == 503
+    assert queue.published == []
