@@ -326,3 +326,16 @@ def test_forged_log_lines_stay_inside_one_json_entry(
 
 def test_get_is_refused(stack: Stack) -> None:
     assert stack.webhook.get("/").status_code == 405
+
+
+def test_an_event_hubspot_keeps_refusing_is_parked_as_a_dead_letter(stack: Stack) -> None:
+    """Row 20, embedded path: bounded retries with backoff, then the event id is parked."""
+    customer(stack, email="parked@example.com")
+    stack.hubspot.fault("status", count=100, status=503)
+    assert stack.deliver(last_event(stack)).status_code == 200
+    stack.drain()
+    [(event_id, parked)] = list(stack.runtime.store.scan("dead_letters"))
+    assert event_id == last_event(stack)["id"]
+    assert parked["error_type"] == "RemoteUnavailable"
+    assert len(stack.clock.sleeps) == 4  # five attempts, four waits between them
+    assert stack.contacts() == []
