@@ -125,7 +125,7 @@ def _wait_ready(emulator: Emulator, timeout: float) -> None:
             pass
         time.sleep(0.2)
     raise EmulatorError(
-        f"{emulator.kind} emulator not up on {emulator.host_port} within {timeout:.0f} s:\n"
+        f"{emulator.kind} emulator not up on {emulator.host_port} within {timeout:g} s:\n"
         f"{emulator.log_tail()}"
     )
 
