@@ -109,6 +109,7 @@ class SqliteStore:
         else:
             raise TypeError(f"find compares str, int, float, bool or None, not {type(value)}")
         with self._session() as db:
+            # ``match`` is one of the constant fragments above; every value is a parameter.
             rows = db.execute(
                 f"SELECT id, doc FROM docs WHERE collection = ? AND {match} ORDER BY id",  # noqa: S608
                 [collection, *args],
