@@ -38,9 +38,13 @@ class Settings:
         return self.env == "local"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, needs: "Needs | None" = None
+    ) -> "Settings":
+        """Read the settings; ``needs`` names what this function cannot start without (by
+        default everything the embedded mode needs, where one process plays every function)."""
         env = dict(os.environ if environ is None else environ)
-        _check_required(env)
+        _check_required(env, needs or EVERYTHING)
         values: dict[str, object] = {}
         for name, (field, parse) in _TABLE.items():
             raw = read(env, name)
@@ -134,14 +138,28 @@ _TABLE: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "OMNIROO_STRIPE_TIMEOUT": ("stripe_timeout", _positive_float),
 }
 
+
 # Settings every deployment needs, and those only production needs.
-_ALWAYS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
-_GCP = ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY")
+@dataclass(frozen=True)
+class Needs:
+    """The settings a function cannot start without, always and in production only. Each
+    function asks only for its own, so each is granted only its own secrets."""
+
+    always: tuple[str, ...]
+    gcp: tuple[str, ...] = ("GOOGLE_CLOUD_PROJECT",)
 
 
-def _check_required(env: Mapping[str, str]) -> None:
+WEBHOOK = Needs(("STRIPE_WEBHOOK_SECRET",))
+PUSH = Needs(("STRIPE_SECRET_KEY",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))
+EVERYTHING = Needs(
+    ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY")
+)
+
+
+def _check_required(env: Mapping[str, str], needs: Needs) -> None:
     mode = _env_name(read(env, "OMNIROO_ENV") or "local", "OMNIROO_ENV")
-    needed = _ALWAYS + (_GCP if mode == "gcp" else ())
+    # Locally one process plays every function, so it needs what all of them need.
+    needed = needs.always + needs.gcp if mode == "gcp" else EVERYTHING.always
     missing = [name for name in needed if read(env, name) is None]
     if missing:
         raise ConfigError(f"missing setting: {', '.join(missing)} (see .env.example)")

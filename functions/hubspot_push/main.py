@@ -9,13 +9,13 @@ import functions_framework
 from cloudevents.http.event import CloudEvent
 
 from shared import logs, wiring
-from shared.config import Settings
+from shared.config import PUSH, Settings
 from shared.errors import BadRequest
 from shared.queue.pubsub import decode_push
 from shared.sync import push
 
 logs.setup()
-DEPS = wiring.push_deps(Settings.from_env())
+DEPS = wiring.push_deps(Settings.from_env(needs=PUSH))
 
 
 @functions_framework.cloud_event

@@ -8,13 +8,13 @@ import flask
 import functions_framework
 
 from shared import logs, wiring
-from shared.config import Settings
+from shared.config import WEBHOOK, Settings
 from shared.errors import OmnirooError, PayloadTooLarge
 from shared.http import Response, error_response, reply
 from shared.webhook import ingest
 
 logs.setup()
-SETTINGS = Settings.from_env()
+SETTINGS = Settings.from_env(needs=WEBHOOK)
 DEPS = wiring.webhook_deps(SETTINGS)
 
 
