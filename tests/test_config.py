@@ -73,13 +73,30 @@ def test_dotenv_fills_without_overriding(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "kind"), [("stripe_webhook", "http"), ("hubspot_push", "cloudevent")]
+    ("name", "kind", "needed"),
+    [
+        ("stripe_webhook", "http", "STRIPE_WEBHOOK_SECRET"),
+        ("hubspot_push", "cloudevent", "STRIPE_SECRET_KEY"),
+    ],
 )
 def test_a_function_refuses_to_start_without_its_settings(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, kind: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, kind: str, needed: str
 ) -> None:
-    monkeypatch.setenv("OMNIROO_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+    monkeypatch.setenv("OMNIROO_ENV", "gcp")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "omniroo-test")
+    monkeypatch.setenv("OMNIROO_KMS_KEY", "projects/p/locations/l/keyRings/r/cryptoKeys/k")
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
-    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+    with pytest.raises(ConfigError, match=needed):
         function_client(name, kind)
+
+
+def test_each_function_needs_only_its_own_secret() -> None:
+    from shared.config import PUSH, WEBHOOK
+
+    gcp = {"OMNIROO_ENV": "gcp", "GOOGLE_CLOUD_PROJECT": "p"}
+    assert Settings.from_env({**gcp, "STRIPE_WEBHOOK_SECRET": "whsec_a"}, needs=WEBHOOK)
+    with pytest.raises(ConfigError, match="OMNIROO_KMS_KEY"):
+        Settings.from_env({**gcp, "STRIPE_SECRET_KEY": "sk_test_x"}, needs=PUSH)
+    with pytest.raises(ConfigError, match="STRIPE_SECRET_KEY"):
+        Settings.from_env({"STRIPE_WEBHOOK_SECRET": "whsec_a"}, needs=WEBHOOK)  # local: all
