@@ -1,33 +1,186 @@
-"""A project's sync settings: validated on the way in, with the defaults of SYNC.md."""
+"""A project's sync settings: validated on the way in (errors name the field), SYNC.md defaults.
 
+customers_without_email   "sync" (by stripe_customer_id alone) | "skip" (recorded reason)
+on_customer_deleted       "flag" (stripe_subscription_status = deleted) | "archive"
+objects                   which Stripe objects sync beyond customers (all on by default)
+trials_count_as_mrr       False: a trialing subscription counts 0 until paid
+company_matching          "off" | "domain" | "metadata" | "domain_or_metadata"
+pipeline_rules            first match wins: {"statuses": [...], "price_ids": [...] (optional),
+                          "pipeline": id, "stage": id}; defaults below when none match
+metadata_mappings         {"<Stripe metadata key>": "<HubSpot contact property>"}
+"""
+
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import BadRequest
 
+SUBSCRIPTION_STATUSES = (
+    "incomplete",
+    "incomplete_expired",
+    "trialing",
+    "active",
+    "past_due",
+    "canceled",
+    "unpaid",
+    "paused",
+)
+OBJECTS = ("subscriptions", "invoices", "payments", "products")
 _CHOICES = {
     "customers_without_email": ("sync", "skip"),
     "on_customer_deleted": ("flag", "archive"),
+    "company_matching": ("off", "domain", "metadata", "domain_or_metadata"),
 }
+_PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+_PRICE = re.compile(r"^price_[0-9A-Za-z]+$")
+
+
+@dataclass(frozen=True)
+class PipelineRule:
+    pipeline: str
+    stage: str
+    statuses: tuple[str, ...] = ()
+    price_ids: tuple[str, ...] = ()
+
+    def matches(self, status: str, price_ids: set[str]) -> bool:
+        return (not self.statuses or status in self.statuses) and (
+            not self.price_ids or bool(price_ids & set(self.price_ids))
+        )
+
+
+# SYNC.md defaults, in HubSpot's default "Sales Pipeline". It has no trial stage, so trials sit
+# in "qualified to buy" until a project names its own trial stage in a rule.
+DEFAULT_RULES = (
+    PipelineRule("default", "closedwon", ("active", "past_due", "unpaid", "paused")),
+    PipelineRule("default", "qualifiedtobuy", ("trialing",)),
+    PipelineRule("default", "closedlost", ("canceled", "incomplete_expired")),
+    PipelineRule("default", "appointmentscheduled", ("incomplete",)),
+)
 
 
 @dataclass(frozen=True)
 class ProjectSettings:
     customers_without_email: str = "sync"
     on_customer_deleted: str = "flag"
+    objects: tuple[str, ...] = OBJECTS
+    trials_count_as_mrr: bool = False
+    company_matching: str = "off"
+    pipeline_rules: tuple[PipelineRule, ...] = ()
+    metadata_mappings: tuple[tuple[str, str], ...] = field(default=())
+
+    def syncs(self, objects: str) -> bool:
+        return objects in self.objects
+
+    def stage_for(self, status: str, price_ids: set[str]) -> tuple[str, str]:
+        for rule in (*self.pipeline_rules, *DEFAULT_RULES):
+            if rule.matches(status, price_ids):
+                return rule.pipeline, rule.stage
+        return "default", "appointmentscheduled"
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> "ProjectSettings":
         doc = dict(doc or {})
-        unknown = sorted(set(doc) - set(_CHOICES))
+        unknown = sorted(set(doc) - set(cls.__dataclass_fields__))
         if unknown:
             raise BadRequest(f"unknown setting: {unknown[0]}")
+        values: dict[str, Any] = {}
         for name, value in doc.items():
-            if value not in _CHOICES[name]:
-                allowed = " or ".join(_CHOICES[name])
-                raise BadRequest(f"setting {name} must be {allowed}, not {value!r}")
-        return cls(**doc)
+            values[name] = _PARSERS[name](value, name)
+        return cls(**values)
 
     def to_doc(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "customers_without_email": self.customers_without_email,
+            "on_customer_deleted": self.on_customer_deleted,
+            "objects": list(self.objects),
+            "trials_count_as_mrr": self.trials_count_as_mrr,
+            "company_matching": self.company_matching,
+            "pipeline_rules": [
+                {
+                    "pipeline": r.pipeline,
+                    "stage": r.stage,
+                    "statuses": list(r.statuses),
+                    "price_ids": list(r.price_ids),
+                }
+                for r in self.pipeline_rules
+            ],
+            "metadata_mappings": dict(self.metadata_mappings),
+        }
+
+
+def _choice(value: Any, name: str) -> str:
+    if value not in _CHOICES[name]:
+        raise BadRequest(f"setting {name} must be {' or '.join(_CHOICES[name])}, not {value!r}")
+    return str(value)
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise BadRequest(f"setting {name} must be true or false")
+    return value
+
+
+def _strings(value: Any, name: str) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"setting {name} must be a list of strings")
+    return tuple(value)
+
+
+def _objects(value: Any, name: str) -> tuple[str, ...]:
+    chosen = _strings(value, name)
+    for item in chosen:
+        if item not in OBJECTS:
+            raise BadRequest(f"setting {name}: unknown object {item!r} ({', '.join(OBJECTS)})")
+    return chosen
+
+
+def _rules(value: Any, name: str) -> tuple[PipelineRule, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise BadRequest(f"setting {name} must be a list of rules")
+    rules = []
+    for i, raw in enumerate(value):
+        where = f"{name}[{i}]"
+        if not isinstance(raw, Mapping):
+            raise BadRequest(f"setting {where} must be an object")
+        extra = sorted(set(raw) - {"pipeline", "stage", "statuses", "price_ids"})
+        if extra:
+            raise BadRequest(f"setting {where}.{extra[0]} is not a rule field")
+        for key in ("pipeline", "stage"):
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                raise BadRequest(f"setting {where}.{key} must name a HubSpot {key}")
+        statuses = _strings(raw.get("statuses", []), f"{where}.statuses")
+        for status in statuses:
+            if status not in SUBSCRIPTION_STATUSES:
+                raise BadRequest(f"setting {where}.statuses: {status!r} is not a Stripe status")
+        prices = _strings(raw.get("price_ids", []), f"{where}.price_ids")
+        for price in prices:
+            if not _PRICE.match(price):
+                raise BadRequest(f"setting {where}.price_ids: {price!r} is not a price id")
+        rules.append(PipelineRule(raw["pipeline"].strip(), raw["stage"].strip(), statuses, prices))
+    return tuple(rules)
+
+
+def _mappings(value: Any, name: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise BadRequest(f"setting {name} must map metadata keys to HubSpot properties")
+    pairs = []
+    for key, prop in value.items():
+        if not isinstance(key, str) or not 0 < len(key) <= 40:
+            raise BadRequest(f"setting {name}: metadata key {key!r} must be 1-40 characters")
+        if not isinstance(prop, str) or not _PROPERTY.match(prop):
+            raise BadRequest(f"setting {name}.{key}: {prop!r} is not a HubSpot property name")
+        pairs.append((key, prop))
+    return tuple(sorted(pairs))
+
+
+_PARSERS = {
+    "customers_without_email": _choice,
+    "on_customer_deleted": _choice,
+    "company_matching": _choice,
+    "objects": _objects,
+    "trials_count_as_mrr": _bool,
+    "pipeline_rules": _rules,
+    "metadata_mappings": _mappings,
+}

@@ -11,10 +11,18 @@ import stripe
 
 from shared.errors import PermanentFailure, RemoteUnavailable
 
-# Stripe object kind -> how to retrieve one of them
-_RETRIEVERS: dict[str, Callable[[stripe.StripeClient], Callable[..., Any]]] = {
-    "customer": lambda client: client.v1.customers.retrieve,
+# Stripe object kind -> its service on the client
+_SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
+    "customer": lambda client: client.v1.customers,
+    "subscription": lambda client: client.v1.subscriptions,
+    "invoice": lambda client: client.v1.invoices,
+    "charge": lambda client: client.v1.charges,
+    "refund": lambda client: client.v1.refunds,
+    "product": lambda client: client.v1.products,
+    "price": lambda client: client.v1.prices,
+    "checkout.session": lambda client: client.v1.checkout.sessions,
 }
+MAX_PAGES = 20  # 2,000 objects of one kind for one customer: beyond that, say so rather than hang
 
 
 class StripeGateway:
@@ -34,14 +42,41 @@ class StripeGateway:
         )
         self.calls = 0
 
-    def fetch(self, object_type: str, object_id: str, account: str) -> dict[str, Any]:
+    def fetch(
+        self, object_type: str, object_id: str, account: str, expand: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         """The object as Stripe has it now (a deleted customer comes back as ``deleted: true``)."""
-        retrieve = _RETRIEVERS.get(object_type)
-        if retrieve is None:
+        service = self._service(object_type)
+        params = {"expand": list(expand)} if expand else None
+        found = self._call(
+            lambda: service.retrieve(object_id, params, options={"stripe_account": account})
+        )
+        result: dict[str, Any] = found.to_dict()
+        return result
+
+    def list(self, object_type: str, account: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every object matching ``params``, following Stripe's pagination."""
+        service = self._service(object_type)
+        out: list[dict[str, Any]] = []
+        query = {"limit": 100, **params}
+        for _ in range(MAX_PAGES):
+            page = self._call(lambda: service.list(query, options={"stripe_account": account}))
+            out += [item.to_dict() for item in page.data]
+            if not page.has_more or not page.data:
+                return out
+            query = {**query, "starting_after": page.data[-1].id}
+        raise PermanentFailure(f"stripe_too_many_{object_type}")
+
+    def _service(self, object_type: str) -> Any:
+        service = _SERVICES.get(object_type)
+        if service is None:
             raise PermanentFailure(f"unsupported_object_{object_type}")
+        return service(self._client)
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
         self.calls += 1
         try:
-            found = retrieve(self._client)(object_id, options={"stripe_account": account})
+            return fn()
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
             raise RemoteUnavailable("stripe_unreachable") from exc
         except stripe.AuthenticationError as exc:
@@ -57,5 +92,3 @@ class StripeGateway:
             raise PermanentFailure(f"stripe_{code}", exc.http_status) from exc
         except stripe.StripeError as exc:
             raise RemoteUnavailable(f"stripe_{exc.http_status or 'error'}") from exc
-        result: dict[str, Any] = found.to_dict()
-        return result

@@ -11,6 +11,8 @@ from typing import Any
 from hubspot import HubSpot
 from hubspot.crm import objects as crm_objects
 from hubspot.crm import properties as crm_properties
+from hubspot.crm.associations import v4 as crm_associations
+from hubspot.crm.associations.v4 import models as am
 from hubspot.crm.objects import models as m
 from hubspot.crm.properties import models as pm
 from urllib3.util.retry import Retry
@@ -20,7 +22,11 @@ from shared.hubspot.calls import HubSpotRejected, Reply, call
 from shared.hubspot.schema import GROUP_LABEL, GROUP_NAME, SCHEMA, PropertyDef
 
 BATCH_LIMIT = 100
-_API_ERRORS = (crm_objects.ApiException, crm_properties.ApiException)
+_API_ERRORS = (
+    crm_objects.ApiException,
+    crm_properties.ApiException,
+    crm_associations.ApiException,
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,34 @@ class HubSpotGateway:
                 inputs=[m.SimplePublicObjectId(id=i) for i in chunk]
             )
             self._run(self._client.crm.objects.batch_api.archive_with_http_info, object_type, body)
+
+    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """Give each (from id, to id) pair HubSpot's default association; repeating is harmless."""
+        for chunk in _chunks(sorted(set(pairs))):
+            body = am.BatchInputPublicDefaultAssociationMultiPost(
+                inputs=[
+                    am.PublicDefaultAssociationMultiPost(
+                        _from=am.PublicObjectId(id=a), to=am.PublicObjectId(id=b)
+                    )
+                    for a, b in chunk
+                ]
+            )
+            self._run(
+                self._client.crm.associations.v4.batch_api.create_default_with_http_info,
+                from_type,
+                to_type,
+                body,
+            )
+
+    def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
+        """Ids of the ``to_type`` records associated with one record (first 500)."""
+        reply = self._run(
+            self._client.crm.associations.v4.basic_api.get_page_with_http_info,
+            from_type,
+            from_id,
+            to_type,
+        )
+        return [str(r.to_object_id) for r in reply.data.results or []]
 
     def ensure_schema(self, object_types: Sequence[str] = tuple(SCHEMA)) -> list[str]:
         """Create Omniroo's group and properties where missing; returns what was created."""

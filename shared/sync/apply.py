@@ -1,4 +1,8 @@
-"""Carry out one mapped operation against HubSpot, handling the ways HubSpot says no.
+"""Carry out a plan (the operations mapped from one event) against HubSpot.
+
+Order: single-record flags and archives, then upserts batched per object type (contacts first, so
+deals can link to them), then prunes, then links batched per type pair. The outcome names the
+first record written. HubSpot's refusals are handled here:
 
 - 409 "Contact already exists. Existing ID: N": the email belongs to a contact HubSpot already
   has. If that contact carries no Stripe id (or ours), adopt it; if it belongs to another Stripe
@@ -7,21 +11,50 @@
 """
 
 import re
+from collections import defaultdict
+from collections.abc import Sequence
 
 from shared.errors import PermanentFailure
 from shared.hubspot.calls import HubSpotRejected
 from shared.hubspot.gateway import HubSpotGateway, Upsert, Written
-from shared.mapping.ops import Archive, FlagDeleted, Op, Skip
+from shared.mapping.ops import Archive, FlagDeleted, Link, Op, Prune, Ref, Skip, ref
 from shared.sync.outcomes import Outcome
 
 _EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+ORDER = ("contacts", "companies", "products", "deals", "line_items")
 
 
-def apply(op: Op, hubspot: HubSpotGateway) -> Outcome:
+def apply(plan: Sequence[Op] | Op, hubspot: HubSpotGateway) -> Outcome:
+    ops = list(plan) if isinstance(plan, Sequence) else [plan]
+    first: Outcome | None = None
+    written: dict[Ref, str] = {}
+    for op in ops:
+        if isinstance(op, Skip | FlagDeleted | Archive):
+            first = first or _single(op, hubspot)
+    upserts = [op for op in ops if isinstance(op, Upsert)]
+    groups = sorted({(u.object_type, u.id_property) for u in upserts}, key=_rank)
+    for object_type, id_property in groups:
+        batch = [u for u in upserts if (u.object_type, u.id_property) == (object_type, id_property)]
+        for result in _upsert_all(batch, hubspot):
+            written[Ref(object_type, id_property, result.stripe_id)] = result.hubspot_id
+    for op in ops:
+        if isinstance(op, Prune):
+            _prune(op, written, hubspot)
+    _link([op for op in ops if isinstance(op, Link)], written, hubspot)
+    if upserts:
+        primary = written.get(ref(upserts[0]), "")
+        return Outcome("synced", hubspot_id=primary)
+    return first or Outcome("skipped", error_code="nothing_to_sync")
+
+
+def _rank(group: tuple[str, str]) -> tuple[int, str]:
+    object_type, id_property = group
+    return (ORDER.index(object_type) if object_type in ORDER else len(ORDER), id_property)
+
+
+def _single(op: Skip | FlagDeleted | Archive, hubspot: HubSpotGateway) -> Outcome:
     if isinstance(op, Skip):
         return Outcome("skipped", error_code=op.reason)
-    if isinstance(op, Upsert):
-        return Outcome("synced", hubspot_id=_upsert(op, hubspot).hubspot_id)
     if isinstance(op, FlagDeleted):
         try:
             hubspot_id = hubspot.update(op.object_type, op.id, op.properties, op.id_property)
@@ -30,16 +63,25 @@ def apply(op: Op, hubspot: HubSpotGateway) -> Outcome:
                 raise
             return Outcome("skipped", error_code="not_in_hubspot")
         return Outcome("synced", hubspot_id=hubspot_id)
-    return _archive(op, hubspot)
-
-
-def _archive(op: Archive, hubspot: HubSpotGateway) -> Outcome:
     found = hubspot.read(op.object_type, [op.id], [op.id_property], id_property=op.id_property)
     if op.id not in found:
         return Outcome("skipped", error_code="not_in_hubspot")
     hubspot_id = found[op.id]["id"]
     hubspot.archive(op.object_type, [hubspot_id])
     return Outcome("synced", hubspot_id=hubspot_id)
+
+
+def _upsert_all(batch: list[Upsert], hubspot: HubSpotGateway) -> list[Written]:
+    if batch[0].object_type == "contacts":
+        # Contacts can collide on email, which HubSpot reports for the whole batch: one by one.
+        return [_upsert(op, hubspot) for op in batch]
+    try:
+        return hubspot.upsert(batch)
+    except HubSpotRejected as exc:
+        if exc.status == 400 and "PROPERTY_DOESNT_EXIST" in exc.detail:
+            hubspot.ensure_schema([batch[0].object_type])
+            return hubspot.upsert(batch)
+        raise
 
 
 def _upsert(op: Upsert, hubspot: HubSpotGateway, schema_checked: bool = False) -> Written:
@@ -63,3 +105,27 @@ def _adopt(op: Upsert, existing_id: str, hubspot: HubSpotGateway) -> Written:
     if op.id in ours and ours[op.id]["id"] != existing_id:
         raise PermanentFailure("email_in_use", 409)
     return Written(op.id, hubspot.update(op.object_type, existing_id, op.properties), new=False)
+
+
+def _prune(op: Prune, written: dict[Ref, str], hubspot: HubSpotGateway) -> None:
+    parent = written.get(op.parent)
+    if parent is None:
+        return
+    keep = {hid for r, hid in written.items() if r.object_type == op.child_type}
+    stale = [
+        cid
+        for cid in hubspot.associated(op.parent.object_type, parent, op.child_type)
+        if cid not in keep
+    ]
+    if stale:
+        hubspot.archive(op.child_type, stale)
+
+
+def _link(links: list[Link], written: dict[Ref, str], hubspot: HubSpotGateway) -> None:
+    pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for link in links:
+        source, target = written.get(link.source), written.get(link.target)
+        if source and target:
+            pairs[(link.source.object_type, link.target.object_type)].append((source, target))
+    for (from_type, to_type), found in sorted(pairs.items()):
+        hubspot.associate(from_type, to_type, found)
