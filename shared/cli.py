@@ -5,6 +5,10 @@
                                                    prints the project id
     projects        [--account ID]                 lists projects (ids and status only)
     outcomes        PROJECT_ID [--limit N]         latest sync outcomes (ids and codes only)
+    settings        PROJECT_ID [--set FILE] [--force]
+                                                   shows a project's settings; --set replaces
+                                                   them from a JSON file after validating them
+                                                   and checking pipeline rules against HubSpot
 
 Settings come from the environment and ``.env`` like the functions' (OMNIROO_ENV=gcp writes to
 Firestore with Cloud KMS). Until the OAuth flows arrive, ``create-project`` is how a Stripe
@@ -14,6 +18,7 @@ account and a HubSpot private-app token are paired.
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from shared import projects, wiring
 from shared.clock import SystemClock
@@ -79,6 +84,34 @@ def list_outcomes(args: argparse.Namespace) -> str:
     )
 
 
+def project_settings(args: argparse.Namespace) -> str:
+    import json
+
+    from shared import tokens
+    from shared.errors import BadRequest, NotFound
+    from shared.hubspot.gateway import HubSpotGateway
+    from shared.project_settings import ProjectSettings
+    from shared.settings_check import unknown_stages
+
+    settings, store, envelope = _deps()
+    project = store.get("projects", args.project)
+    if project is None:
+        raise NotFound(f"no project {args.project}")
+    if args.set is None:
+        return json.dumps(ProjectSettings.from_doc(project.get("settings")).to_doc(), indent=2)
+    try:
+        new = ProjectSettings.from_doc(json.loads(Path(args.set).read_text()))
+    except ValueError as exc:
+        raise BadRequest(f"{args.set}: not JSON ({exc})") from exc
+    token = tokens.load(store, envelope, args.project).access_token
+    gateway = HubSpotGateway(token, SystemClock(), settings.hubspot_api_base)
+    problems = unknown_stages(new, gateway.pipelines("deals"))
+    if problems and not args.force:
+        raise BadRequest("settings not saved: " + "; ".join(problems))
+    store.put("projects", args.project, {**project, "settings": new.to_doc()})
+    return "\n".join(["settings saved", *(f"warning: {p}" for p in problems)])
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], str]]]:
     parser = argparse.ArgumentParser(
         prog="python -m shared.cli",
@@ -105,7 +138,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     p = sub.add_parser("outcomes", help="latest sync outcomes of a project")
     p.add_argument("project")
     p.add_argument("--limit", type=int, default=20)
+    p = sub.add_parser("settings", help="show or replace a project's settings")
+    p.add_argument("project")
+    p.add_argument("--set", help="a JSON file with the new settings")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="save even if a pipeline rule names something the portal lacks",
+    )
     commands: dict[str, Callable[[argparse.Namespace], str]] = {
+        "settings": project_settings,
         "create-account": create_account,
         "create-project": create_project,
         "projects": list_projects,

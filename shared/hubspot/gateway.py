@@ -10,6 +10,7 @@ from typing import Any
 
 from hubspot import HubSpot
 from hubspot.crm import objects as crm_objects
+from hubspot.crm import pipelines as crm_pipelines
 from hubspot.crm import properties as crm_properties
 from hubspot.crm.associations import v4 as crm_associations
 from hubspot.crm.associations.v4 import models as am
@@ -26,6 +27,7 @@ _API_ERRORS = (
     crm_objects.ApiException,
     crm_properties.ApiException,
     crm_associations.ApiException,
+    crm_pipelines.ApiException,
 )
 
 
@@ -185,6 +187,13 @@ class HubSpotGateway:
             to_type,
         )
         return [str(r.to_object_id) for r in reply.data.results or []]
+
+    def pipelines(self, object_type: str = "deals") -> dict[str, set[str]]:
+        """Pipeline id -> its stage ids, as the portal has them."""
+        reply = self._run(
+            self._client.crm.pipelines.pipelines_api.get_all_with_http_info, object_type
+        )
+        return {str(p.id): {str(s.id) for s in p.stages or []} for p in reply.data.results or []}
 
     def ensure_schema(self, object_types: Sequence[str] = tuple(SCHEMA)) -> list[str]:
         """Create Omniroo's group and properties where missing; returns what was created."""

@@ -1,0 +1,104 @@
+"""Project settings: a bad one is refused naming the field; rules are checked against the portal."""
+
+from typing import Any
+
+import pytest
+
+from shared.errors import BadRequest
+from shared.project_settings import OBJECTS, PipelineRule, ProjectSettings
+from shared.settings_check import unknown_stages
+
+PORTAL = {
+    "default": {"appointmentscheduled", "qualifiedtobuy", "closedwon", "closedlost"},
+    "77": {"trial", "paying"},
+}
+
+
+def test_defaults_match_sync_md() -> None:
+    s = ProjectSettings()
+    assert (s.customers_without_email, s.on_customer_deleted) == ("sync", "flag")
+    assert s.objects == OBJECTS and not s.trials_count_as_mrr and s.company_matching == "off"
+    assert s.stage_for("active", set()) == ("default", "closedwon")
+    assert s.stage_for("past_due", set()) == ("default", "closedwon")
+    assert s.stage_for("trialing", set()) == ("default", "qualifiedtobuy")
+    assert s.stage_for("canceled", set()) == ("default", "closedlost")
+    assert s.stage_for("incomplete_expired", set()) == ("default", "closedlost")
+
+
+def test_first_matching_rule_wins_then_defaults() -> None:
+    s = ProjectSettings.from_doc(
+        {
+            "pipeline_rules": [
+                {"statuses": ["trialing"], "pipeline": "77", "stage": "trial"},
+                {"price_ids": ["price_Gold"], "pipeline": "77", "stage": "paying"},
+                {"statuses": ["active"], "pipeline": "default", "stage": "appointmentscheduled"},
+            ]
+        }
+    )
+    assert s.stage_for("trialing", {"price_Gold"}) == ("77", "trial")
+    assert s.stage_for("active", {"price_Gold"}) == ("77", "paying")
+    assert s.stage_for("active", {"price_Basic"}) == ("default", "appointmentscheduled")
+    assert s.stage_for("canceled", {"price_Basic"}) == ("default", "closedlost")
+
+
+def test_round_trip_through_the_store_format() -> None:
+    doc = {
+        "objects": ["subscriptions"],
+        "trials_count_as_mrr": True,
+        "company_matching": "domain",
+        "metadata_mappings": {"plan_tier": "plan_tier"},
+        "pipeline_rules": [
+            {"statuses": ["active"], "price_ids": [], "pipeline": "77", "stage": "paying"}
+        ],
+        "customers_without_email": "skip",
+        "on_customer_deleted": "archive",
+    }
+    assert ProjectSettings.from_doc(doc).to_doc() == doc
+
+
+@pytest.mark.parametrize(
+    ("doc", "named"),
+    [
+        ({"objects": ["customers"]}, "objects: unknown object 'customers'"),
+        ({"objects": "subscriptions"}, "objects must be a list"),
+        ({"trials_count_as_mrr": "yes"}, "trials_count_as_mrr must be true or false"),
+        ({"company_matching": "fuzzy"}, "company_matching must be"),
+        ({"pipeline_rules": {}}, "pipeline_rules must be a list"),
+        ({"pipeline_rules": [{"stage": "x"}]}, r"pipeline_rules\[0\].pipeline"),
+        ({"pipeline_rules": [{"pipeline": "p", "stage": " "}]}, r"pipeline_rules\[0\].stage"),
+        (
+            {"pipeline_rules": [{"pipeline": "p", "stage": "s", "statuses": ["alive"]}]},
+            r"pipeline_rules\[0\].statuses: 'alive'",
+        ),
+        (
+            {"pipeline_rules": [{"pipeline": "p", "stage": "s", "price_ids": ["gold"]}]},
+            r"pipeline_rules\[0\].price_ids: 'gold'",
+        ),
+        (
+            {"pipeline_rules": [{"pipeline": "p", "stage": "s", "when": 1}]},
+            r"pipeline_rules\[0\].when",
+        ),
+        ({"metadata_mappings": {"tier": "Bad Name"}}, "metadata_mappings.tier"),
+        ({"metadata_mappings": {"k" * 41: "ok"}}, "metadata key"),
+        ({"colour": "blue"}, "unknown setting: colour"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field(doc: dict[str, Any], named: str) -> None:
+    with pytest.raises(BadRequest, match=named):
+        ProjectSettings.from_doc(doc)
+
+
+def test_rules_naming_what_the_portal_lacks_are_reported() -> None:
+    settings = ProjectSettings(
+        pipeline_rules=(
+            PipelineRule("77", "trial", ("trialing",)),
+            PipelineRule("88", "x"),
+            PipelineRule("77", "closedwon"),
+        )
+    )
+    assert unknown_stages(settings, PORTAL) == [
+        "pipeline_rules[1]: the portal has no pipeline '88'",
+        "pipeline_rules[2]: pipeline '77' has no stage 'closedwon'",
+    ]
+    assert unknown_stages(ProjectSettings(), PORTAL) == []
+    assert "default rule" in unknown_stages(ProjectSettings(), {"77": {"trial"}})[0]
