@@ -1,0 +1,6 @@
+"""Billing metrics: the numbers sales teams see, from Stripe objects as the API returns them.
+
+Pure functions only (no I/O, no clock: ``now`` comes in as seconds since the epoch).
+``money`` turns minor units into HubSpot numbers, ``mrr`` prices one subscription, ``metrics``
+derives a customer's contact properties from its subscriptions, charges and invoices.
+"""
