@@ -4,6 +4,7 @@ The platform key plus the ``Stripe-Account`` header reaches a connected account,
 is ever stored. ``STRIPE_API_BASE`` points the real ``stripe`` library at a local double.
 """
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -54,15 +55,19 @@ class StripeGateway:
         result: dict[str, Any] = found.to_dict()
         return result
 
-    def list(self, object_type: str, account: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every object matching ``params``, following Stripe's pagination."""
+    def list(
+        self, object_type: str, account: str, params: dict[str, Any], pages: int = MAX_PAGES
+    ) -> list[dict[str, Any]]:
+        """Every object matching ``params`` (newest first), following Stripe's pagination for at
+        most ``pages`` pages; past ``MAX_PAGES`` it refuses rather than truncate silently."""
         service = self._service(object_type)
         out: list[dict[str, Any]] = []
         query = {"limit": 100, **params}
-        for _ in range(MAX_PAGES):
-            page = self._call(lambda: service.list(query, options={"stripe_account": account}))
+        options = {"stripe_account": account}
+        for _ in range(pages):
+            page = self._call(functools.partial(service.list, query, options=options))
             out += [item.to_dict() for item in page.data]
-            if not page.has_more or not page.data:
+            if not page.has_more or not page.data or pages < MAX_PAGES:
                 return out
             query = {**query, "starting_after": page.data[-1].id}
         raise PermanentFailure(f"stripe_too_many_{object_type}")
