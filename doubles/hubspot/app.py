@@ -14,12 +14,14 @@ from types import TracebackType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from doubles.hubspot.limits import Fault, Faults, RateLimiter, rate_limited
+from doubles.hubspot.links import associated_ids
 from doubles.hubspot.oauth import OAuth
-from doubles.hubspot.objects import ObjectsApi, Portal
+from doubles.hubspot.objects import ObjectsApi
+from doubles.hubspot.routes import OAUTH_ENDPOINTS, ROUTES, dispatch_crm
+from doubles.hubspot.store import Portal
 from doubles.hubspot.wire import HubSpotError, canonical_type, correlation_id, error
 from doubles.server import ServerThread
 
@@ -27,37 +29,6 @@ _AUTH_MISSING = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
     "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
-_BATCH_ACTIONS = ("create", "read", "update", "upsert", "archive")
-_ROUTES = Map(
-    [
-        Rule("/crm/v3/objects/<object_type>/batch/<action>", methods=["POST"], endpoint="batch"),
-        Rule("/crm/v3/objects/<object_type>/search", methods=["POST"], endpoint="search"),
-        Rule("/crm/v3/objects/<object_type>", methods=["GET", "POST"], endpoint="objects"),
-        Rule(
-            "/crm/v3/objects/<object_type>/<record_id>",
-            methods=["GET", "PATCH", "DELETE"],
-            endpoint="record",
-        ),
-        Rule("/crm/v3/properties/<object_type>", methods=["GET", "POST"], endpoint="properties"),
-        Rule("/crm/v3/properties/<object_type>/groups", methods=["GET", "POST"], endpoint="groups"),
-        Rule(
-            "/crm/v3/properties/<object_type>/groups/<name>",
-            methods=["GET", "PATCH", "DELETE"],
-            endpoint="group",
-        ),
-        Rule(
-            "/crm/v3/properties/<object_type>/<name>",
-            methods=["GET", "PATCH", "DELETE"],
-            endpoint="property",
-        ),
-        Rule("/oauth/v1/token", methods=["POST"], endpoint="token"),
-        Rule("/oauth/v1/access-tokens/<token>", methods=["GET"], endpoint="access_token"),
-        Rule(
-            "/oauth/v1/refresh-tokens/<token>", methods=["GET", "DELETE"], endpoint="refresh_token"
-        ),
-    ]
-)
-
 Reply = tuple[int, Any]
 
 
@@ -148,6 +119,36 @@ class HubSpotDouble:
         with self._lock:
             return list(self._portal(portal_id).schemas[canonical_type(object_type)].groups)
 
+    def pipelines(self, portal_id: int, object_type: str) -> list[dict[str, Any]]:
+        """The pipelines of ``object_type`` as the Pipelines API answers them."""
+        with self._lock:
+            _, body = self._portal(portal_id).pipelines.get_all(canonical_type(object_type))
+            return list(body["results"])
+
+    def add_pipeline(
+        self,
+        portal_id: int,
+        object_type: str,
+        label: str,
+        stages: list[str],
+        metadata: dict[str, dict[str, str]] | None = None,
+    ) -> tuple[str, dict[str, str]]:
+        """Create a pipeline with stages of these labels (in this order): its id and each stage's
+        id by label. Deal stages get ``metadata[label]`` or a probability of 0.5."""
+        with self._lock:
+            portal = self._portal(portal_id)
+            specs = [(s, dict((metadata or {}).get(s, {}))) for s in stages]
+            pipeline = portal.pipelines.add(
+                canonical_type(object_type), label, specs, self._wall_clock()
+            )
+            return pipeline.id, {s.label: s.id for s in pipeline.stages}
+
+    def associations(self, portal_id: int, from_type: str, from_id: str, to_type: str) -> list[str]:
+        """The ids of the live ``to_type`` records associated with a live record, in id order."""
+        with self._lock:
+            end = (canonical_type(from_type), str(from_id))
+            return associated_ids(self._portal(portal_id), end, canonical_type(to_type))
+
     def fault(
         self,
         kind: str,
@@ -199,7 +200,7 @@ class HubSpotDouble:
         delay = 0.0
         with self._lock:
             try:
-                endpoint, args = _ROUTES.bind("api.hubapi.com").match(request.path, request.method)
+                endpoint, args = ROUTES.bind("api.hubapi.com").match(request.path, request.method)
                 portal, limit_key = self._authenticate(request, endpoint)
                 outcome = self._faults.take(request.path, portal)
                 delay = outcome.delay
@@ -234,7 +235,7 @@ class HubSpotDouble:
 
     def _authenticate(self, request: Request, endpoint: str) -> tuple[int | None, Any]:
         """The portal and rate-limit bucket of the caller; OAuth endpoints need no token."""
-        if endpoint in ("token", "access_token", "refresh_token"):
+        if endpoint in OAUTH_ENDPOINTS:
             return None, None
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token in self._tokens:
@@ -284,59 +285,4 @@ class HubSpotDouble:
                 return self._oauth.delete_refresh_token(args["token"])
             return self._oauth.refresh_token_info(args["token"])
         assert portal is not None
-        object_type = canonical_type(args["object_type"])
-        method, query = request.method, request.args.to_dict()
-        # Clients send ?properties=a,b or ?properties=a&properties=b: accept both.
-        query["properties"] = ",".join(request.args.getlist("properties"))
-        body = _json(request) if method in ("POST", "PATCH") else None
-        now = self._wall_clock()
-        schema = self._portals[portal].schemas[object_type]
-        objects = ObjectsApi(self._portals[portal], object_type, now)
-        if endpoint == "batch":
-            if args["action"] not in _BATCH_ACTIONS:
-                raise NotFound()
-            return getattr(objects, f"batch_{args['action']}")(body)  # type: ignore[no-any-return]
-        if endpoint == "search":
-            return objects.search(body)
-        if endpoint == "objects":
-            return objects.create(body) if method == "POST" else objects.list_records(query)
-        if endpoint == "record":
-            record_id = args["record_id"]
-            if method == "GET":
-                return objects.get(record_id, query)
-            if method == "PATCH":
-                return objects.update(record_id, query, body)
-            return objects.archive(record_id)
-        if endpoint == "properties":
-            if method == "POST":
-                return schema.create_property(_object(body), now)
-            return schema.list_properties()
-        if endpoint == "groups":
-            if method == "POST":
-                return schema.create_group(_object(body))
-            return schema.list_groups()
-        name = args["name"]
-        if endpoint == "group":
-            if method == "GET":
-                return schema.get_group(name)
-            if method == "PATCH":
-                return schema.update_group(name, _object(body))
-            return schema.archive_group(name)
-        if method == "GET":
-            return schema.get_property(name)
-        if method == "PATCH":
-            return schema.update_property(name, _object(body), now)
-        return schema.archive_property(name)
-
-
-def _json(request: Request) -> Any:
-    try:
-        return json.loads(request.get_data() or b"null")
-    except ValueError as exc:
-        raise error(400, f"Invalid input JSON: {exc}", "VALIDATION_ERROR") from None
-
-
-def _object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise error(400, "Invalid input JSON: expected an object", "VALIDATION_ERROR")
-    return body
+        return dispatch_crm(self._portals[portal], endpoint, args, request, self._wall_clock())

@@ -1,19 +1,22 @@
-"""The records of a portal and HubSpot's CRM Objects API over them: batch calls, search, basics.
+"""HubSpot's CRM Objects API over a portal's records: batch calls, search and the basic calls.
 
-Writes are all-or-nothing per call, as HubSpot's are: every input is validated (property names,
-the contact email's uniqueness, ``hasUniqueValue`` properties) before anything is stored.
+Writes are all-or-nothing per call, as HubSpot's are: every input is validated (property names
+and values, the contact email's uniqueness, ``hasUniqueValue`` properties, inline associations)
+before anything is stored.
 """
 
-import itertools
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
-from doubles.hubspot.properties import TypeSchema, modified_property, system_properties
+from doubles.hubspot.links import associate, plan_inline, v3_view
+from doubles.hubspot.properties import modified_property, system_properties
+from doubles.hubspot.rules import Rules
+from doubles.hubspot.store import Portal, Record
 from doubles.hubspot.wire import (
-    OBJECT_TYPES,
     HubSpotError,
+    Problem,
     as_value,
+    batch_reply,
     error,
     iso,
     not_found,
@@ -34,45 +37,8 @@ _DEFAULT_READ = {
 }
 
 
-@dataclass
-class Record:
-    id: str
-    properties: dict[str, str]
-    created: float
-    updated: float
-    archived: bool = False
-    archived_at: float | None = None
-
-    def json(self, names: Iterable[str] | None = None, new: bool | None = None) -> dict[str, Any]:
-        props: dict[str, Any] = (
-            dict(self.properties)
-            if names is None
-            else {name: self.properties.get(name) for name in names}
-        )
-        body: dict[str, Any] = {
-            "id": self.id,
-            "properties": props,
-            "createdAt": iso(self.created),
-            "updatedAt": iso(self.updated),
-            "archived": self.archived,
-        }
-        if self.archived_at is not None:
-            body["archivedAt"] = iso(self.archived_at)
-        if new is not None:
-            body["new"] = new
-        return body
-
-
-class Portal:
-    """One HubSpot account: its schema and records for every object type."""
-
-    def __init__(self, portal_id: int, now: float) -> None:
-        self.id = portal_id
-        self.schemas = {t: TypeSchema(t, now) for t in OBJECT_TYPES}
-        self.records: dict[str, dict[str, Record]] = {t: {} for t in OBJECT_TYPES}
-        self.ids = itertools.count(101)
-
-
+# One inline association of a record to create: its target and type ids.
+Link = tuple[tuple[str, str], set[int]]
 # One planned write: the record it changes (None: a new one) and the properties it sets.
 _Plan = tuple[Record | None, dict[str, str]]
 
@@ -92,7 +58,10 @@ class ObjectsApi:
     def batch_create(self, body: Any) -> tuple[int, dict[str, Any]]:
         inputs = _inputs(body)
         plans: list[_Plan] = [(None, self._props(i.get("properties"))) for i in inputs]
-        return 201, self._batch([r.json() for r, _ in self._write(plans)])
+        links = [plan_inline(self.portal, self.type, i.get("associations")) for i in inputs]
+        written = self._write(plans)
+        self._associate(written, links)
+        return 201, self._batch([r.json() for r, _ in written])
 
     def batch_update(self, body: Any) -> tuple[int, dict[str, Any]]:
         inputs = _inputs(body)
@@ -111,6 +80,12 @@ class ObjectsApi:
         inputs = _inputs(body)
         plans: list[_Plan] = []
         for item in inputs:
+            if "associations" in item:
+                # HubSpot's upsert input has no associations: say so rather than drop them.
+                raise validation(
+                    'Invalid input JSON: Unrecognized field "associations": batch upsert '
+                    "inputs take no associations; create them with the Associations API"
+                )
             id_property = item.get("idProperty")
             if not id_property or item.get("id") in (None, ""):
                 raise validation("Some required fields were not set: [id, idProperty]")
@@ -170,7 +145,7 @@ class ObjectsApi:
         record = self._target(record_id, args.get("idProperty") or None, write=False)
         if record is None:
             raise not_found()
-        return 200, record.json(self._names(_split(args.get("properties"))))
+        return 200, self._read(record, args)
 
     def update(self, record_id: str, args: dict[str, str], body: Any) -> tuple[int, dict[str, Any]]:
         record = self._target(record_id, args.get("idProperty") or None, write=True)
@@ -186,17 +161,20 @@ class ObjectsApi:
         return 204, None
 
     def create(self, body: Any) -> tuple[int, dict[str, Any]]:
-        props = self._props(body.get("properties") if isinstance(body, dict) else None)
-        [(record, _)] = self._write([(None, props)])
-        return 201, record.json()
+        body = body if isinstance(body, dict) else {}
+        props = self._props(body.get("properties"))
+        links = plan_inline(self.portal, self.type, body.get("associations"))
+        written = self._write([(None, props)])
+        self._associate(written, [links])
+        return 201, written[0][0].json()
 
     def list_records(self, args: dict[str, str]) -> tuple[int, dict[str, Any]]:
         limit, after = _int(args.get("limit"), 10, "limit"), _int(args.get("after"), 0, "after")
         if not 0 < limit <= BATCH_LIMIT:
             raise validation(f"limit must be between 1 and {BATCH_LIMIT}, got {limit}")
         live = list(self._live())
-        names = self._names(_split(args.get("properties")))
-        reply: dict[str, Any] = {"results": [r.json(names) for r in live[after : after + limit]]}
+        page = live[after : after + limit]
+        reply: dict[str, Any] = {"results": [self._read(r, args) for r in page]}
         if after + limit < len(live):
             reply["paging"] = {"next": {"after": str(after + limit)}}
         return 200, reply
@@ -205,6 +183,14 @@ class ObjectsApi:
 
     def _live(self) -> Iterator[Record]:
         return (r for r in sorted(self.store.values(), key=lambda r: int(r.id)) if not r.archived)
+
+    def _read(self, record: Record, args: dict[str, str]) -> dict[str, Any]:
+        """A record as the basic reads answer it, with the ``associations`` asked for."""
+        body = record.json(self._names(_split(args.get("properties"))))
+        wanted = _split(args.get("associations"))
+        if wanted:
+            body["associations"] = v3_view(self.portal, (self.type, record.id), wanted)
+        return body
 
     def _normal(self, name: str, value: Any) -> str:
         text = as_value(value)
@@ -262,6 +248,12 @@ class ObjectsApi:
         return {str(k): self._normal(str(k), v) for k, v in raw.items() if k not in system}
 
     def _write(self, plans: list[_Plan]) -> list[tuple[Record, bool]]:
+        rules = Rules(self.portal, self.type)
+        problems: list[Problem] = []
+        for record, props in plans:
+            problems += rules.apply(record, props)
+        if problems:
+            raise property_errors(self.portal.id, problems)
         self._check_unique(plans)
         written = []
         for record, props in plans:
@@ -299,22 +291,22 @@ class ObjectsApi:
                     raise error(409, f"Contact already exists. Existing ID: {owner.id}", "CONFLICT")
                 raise error(409, f"Duplicate unique property value: {value}", "CONFLICT")
 
+    def _associate(self, written: list[tuple[Record, bool]], links: list[list[Link]]) -> None:
+        for (record, _), planned in zip(written, links, strict=True):
+            for end, type_ids in planned:
+                associate(self.portal, (self.type, record.id), end, type_ids)
+
     def _archive(self, record: Record | None) -> None:
         if record is not None and not record.archived:
             record.archived = True
             record.archived_at = self.now
 
     def _batch(self, results: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": iso(self.now),
-            "completedAt": iso(self.now),
-        }
+        return batch_reply(self.now, results)
 
 
-def _doesnt_exist(name: str) -> tuple[str, str, str]:
-    return name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'
+def _doesnt_exist(name: str) -> Problem:
+    return name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist', None
 
 
 def _inputs(body: Any) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ may carry ``hasUniqueValue``, which the record store then enforces.
 
 from typing import Any
 
+from doubles.hubspot.catalog import CALCULATED, DEFAULTS, options
 from doubles.hubspot.wire import error, iso, not_found, type_label, validation
 
 _PROPERTY_TYPES = ("string", "number", "date", "datetime", "enumeration", "bool", "phone_number")
@@ -41,78 +42,8 @@ _EDITABLE = (
     "showCurrencySymbol",
 )
 
-_TEXT = ("string", "text")
 _NUMBER = ("number", "number")
 _DATETIME = ("datetime", "date")
-_DEFAULTS: dict[str, tuple[str, str, tuple[tuple[str, str, tuple[str, str]], ...]]] = {
-    "contacts": (
-        "contactinformation",
-        "Contact information",
-        (
-            ("email", "Email", _TEXT),
-            ("firstname", "First Name", _TEXT),
-            ("lastname", "Last Name", _TEXT),
-            ("phone", "Phone Number", ("string", "phonenumber")),
-            ("address", "Street Address", _TEXT),
-            ("city", "City", _TEXT),
-            ("state", "State/Region", _TEXT),
-            ("zip", "Postal Code", _TEXT),
-            ("country", "Country/Region", _TEXT),
-            ("company", "Company Name", _TEXT),
-            ("lifecyclestage", "Lifecycle Stage", ("enumeration", "radio")),
-        ),
-    ),
-    "companies": (
-        "companyinformation",
-        "Company information",
-        (
-            ("name", "Company name", _TEXT),
-            ("domain", "Company Domain Name", _TEXT),
-        ),
-    ),
-    "deals": (
-        "dealinformation",
-        "Deal information",
-        (
-            ("dealname", "Deal Name", _TEXT),
-            ("amount", "Amount", _NUMBER),
-            ("pipeline", "Pipeline", ("enumeration", "select")),
-            ("dealstage", "Deal Stage", ("enumeration", "radio")),
-            ("closedate", "Close Date", _DATETIME),
-            ("deal_currency_code", "Currency", ("enumeration", "select")),
-        ),
-    ),
-    "line_items": (
-        "lineiteminformation",
-        "Line item information",
-        (
-            ("name", "Name", _TEXT),
-            ("price", "Unit price", _NUMBER),
-            ("quantity", "Quantity", _NUMBER),
-            ("hs_product_id", "Product ID", _NUMBER),
-            ("recurringbillingfrequency", "Billing frequency", ("enumeration", "select")),
-        ),
-    ),
-    "products": (
-        "productinformation",
-        "Product information",
-        (
-            ("name", "Name", _TEXT),
-            ("price", "Unit price", _NUMBER),
-            ("description", "Description", ("string", "textarea")),
-        ),
-    ),
-}
-_LIFECYCLE = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
 
 
 def modified_property(object_type: str) -> str:
@@ -152,7 +83,7 @@ def _property(fields: dict[str, Any], now: float, hubspot_defined: bool) -> dict
         "groupName": fields["groupName"],
         "options": _options(fields.get("options")),
         "displayOrder": fields.get("displayOrder", -1),
-        "calculated": False,
+        "calculated": bool(fields.get("calculated", False)),
         "externalOptions": bool(fields.get("externalOptions", False)),
         "hasUniqueValue": bool(fields.get("hasUniqueValue", False)),
         "hidden": bool(fields.get("hidden", False)),
@@ -179,12 +110,11 @@ class TypeSchema:
 
     def __init__(self, object_type: str, now: float) -> None:
         self.object_type = object_type
-        group, group_label, defaults = _DEFAULTS[object_type]
+        group, group_label, defaults = DEFAULTS[object_type]
         self.groups: dict[str, dict[str, Any]] = {group: _group(group, group_label, 0)}
         self.properties: dict[str, dict[str, Any]] = {}
         for name, label, (type_, field_type) in defaults:
-            choices = _LIFECYCLE if name == "lifecyclestage" else ()
-            options = [{"label": v.title(), "value": v} for v in choices]
+            calculated = (object_type, name) in CALCULATED
             self.properties[name] = _property(
                 {
                     "name": name,
@@ -192,8 +122,10 @@ class TypeSchema:
                     "type": type_,
                     "fieldType": field_type,
                     "groupName": group,
-                    "options": options,
-                    "formField": True,
+                    "options": options(object_type, name),
+                    "formField": not calculated,
+                    "readOnlyValue": calculated,
+                    "calculated": calculated,
                 },
                 now,
                 True,

@@ -50,21 +50,46 @@ def not_found(message: str = "resource not found", **extra: Any) -> HubSpotError
     return error(404, message, "OBJECT_NOT_FOUND", **extra)
 
 
-def property_errors(portal_id: int, problems: list[tuple[str, str, str]]) -> HubSpotError:
-    """HubSpot's 400 for bad property values: a JSON list quoted inside the message."""
-    items = [
-        {
+# One refused property value: its name, HubSpot's error code, the message and (when a value
+# was given, as HubSpot echoes it back) the value itself.
+Problem = tuple[str, str, str, str | None]
+
+
+def property_errors(portal_id: int, problems: list[Problem]) -> HubSpotError:
+    """HubSpot's 400 for bad property values: a JSON list quoted inside the message, and the same
+    problems again in ``errors`` as its newer responses carry them."""
+    items = []
+    for name, code, message, value in problems:
+        item: dict[str, Any] = {
             "isValid": False,
             "message": message,
             "error": code,
             "name": name,
             "localizedErrorMessage": message,
-            "portalId": portal_id,
         }
-        for name, code, message in problems
-    ]
+        if value is not None:
+            item["propertyValue"] = value
+        item["portalId"] = portal_id
+        items.append(item)
     listed = json.dumps(items, separators=(",", ":"))
-    return validation(f"Property values were not valid: {listed}")
+    details = [
+        {"message": message, "code": code, "context": {"propertyName": [name]}}
+        for name, code, message, _ in problems
+    ]
+    return validation(f"Property values were not valid: {listed}", errors=details)
+
+
+def batch_reply(
+    now: float, results: list[Any], errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The envelope of every batch answer; ``errors`` (the 207 case) adds ``numErrors``."""
+    reply: dict[str, Any] = {"status": "COMPLETE", "results": results}
+    if errors:
+        reply["numErrors"] = len(errors)
+        reply["errors"] = errors
+    reply["startedAt"] = iso(now)
+    reply["completedAt"] = iso(now)
+    return reply
 
 
 def iso(timestamp: float) -> str:
