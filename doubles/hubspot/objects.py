@@ -187,9 +187,9 @@ class ObjectsApi:
     def _read(self, record: Record, args: dict[str, str]) -> dict[str, Any]:
         """A record as the basic reads answer it, with the ``associations`` asked for."""
         body = record.json(self._names(_split(args.get("properties"))))
-        wanted = _split(args.get("associations"))
-        if wanted:
-            body["associations"] = v3_view(self.portal, (self.type, record.id), wanted)
+        view = v3_view(self.portal, (self.type, record.id), _split(args.get("associations")) or [])
+        if view:  # HubSpot leaves the field out when nothing asked for is associated
+            body["associations"] = view
         return body
 
     def _normal(self, name: str, value: Any) -> str:
