@@ -1,13 +1,14 @@
 """What the Stripe double does with each API call: customers, events and webhook endpoints.
 
-Every mutation of a customer records the event Stripe would send, with the same shape.
+Every mutation of a customer records the event Stripe would send, with the same shape. Billing
+(products to checkout) comes from the layers this class stands on, each in its own module.
 """
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from doubles.stripe_checkout import CheckoutApi
+from doubles.stripe_core import LIST_PARAMS, Account, Call
 from doubles.stripe_objects import (
     apply_customer,
     deleted_stub,
@@ -16,7 +17,6 @@ from doubles.stripe_objects import (
     update_webhook_endpoint,
 )
 from doubles.stripe_wire import (
-    API_VERSION,
     as_bool,
     as_list,
     check_keys,
@@ -24,43 +24,22 @@ from doubles.stripe_wire import (
     no_such,
     page,
     previous_attributes,
-    random_id,
 )
 
-_LIST_PARAMS = ("limit", "starting_after", "ending_before", "expand", "created")
+__all__ = ["Account", "Call", "StripeApi"]
+_ENDED = ("canceled", "incomplete_expired")
 
 
-@dataclass
-class Account:
-    """One namespace: the platform's own (id None) or a connected account's."""
+class StripeApi(CheckoutApi):
+    """The resources, one method per route; each takes the call and the path's object id.
 
-    id: str | None
-    livemode: bool
-    customers: dict[str, dict[str, Any]] = field(default_factory=dict)  # creation order
-    deleted: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)  # oldest first
-    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
-    endpoint_private: dict[str, dict[str, Any]] = field(default_factory=dict)
-    saved: dict[str, Any] = field(default_factory=dict)  # idempotency key -> response
-
-
-@dataclass(frozen=True)
-class Call:
-    account: Account
-    params: dict[str, Any]
-    request: tuple[str | None, str | None]  # (request id, idempotency key) for events
-
-
-class StripeApi:
-    """The resources, one method per route; each takes the call and the path's object id."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
+    Customers, events and webhook endpoints are here; billing comes from the layers below.
+    """
 
     # -- customers -------------------------------------------------------------------------
 
     def create_customer(self, call: Call) -> dict[str, Any]:
-        customer = new_customer(int(self._clock()), call.account.livemode)
+        customer = new_customer(self._now(), call.account.livemode)
         apply_customer(customer, call.params, creating=True)
         call.account.customers[customer["id"]] = customer
         self._emit(call, "customer.created", customer)
@@ -79,6 +58,10 @@ class StripeApi:
 
     def delete_customer(self, call: Call, customer_id: str) -> dict[str, Any]:
         customer = self._live_customer(call.account, customer_id)
+        # Like Stripe, deleting a customer ends its subscriptions at once.
+        for sub in list(call.account.objects["subscription"].values()):
+            if sub["customer"] == customer_id and sub["status"] not in _ENDED:
+                self._end(call, sub, "cancellation_requested")
         del call.account.customers[customer_id]
         stub = call.account.deleted[customer_id] = deleted_stub(customer_id, "customer")
         self._emit(call, "customer.deleted", customer)
@@ -90,36 +73,13 @@ class StripeApi:
             raise no_such("customer", customer_id)
         return account.customers[customer_id]
 
-    def _emit(
-        self, call: Call, type_: str, obj: dict[str, Any], previous: dict[str, Any] | None = None
-    ) -> None:
-        event: dict[str, Any] = {"id": random_id("evt_", 24), "object": "event"}
-        if call.account.id:
-            event["account"] = call.account.id
-        data: dict[str, Any] = {"object": copy.deepcopy(obj)}
-        if previous is not None:
-            data["previous_attributes"] = previous
-        request_id, key = call.request
-        event.update(
-            {
-                "api_version": API_VERSION,
-                "created": int(self._clock()),
-                "data": data,
-                "livemode": call.account.livemode,
-                "pending_webhooks": 1,
-                "request": {"id": request_id, "idempotency_key": key},
-                "type": type_,
-            }
-        )
-        call.account.events.append(event)
-
     def get_customer(self, call: Call, object_id: str) -> dict[str, Any]:
         if object_id in call.account.deleted:
             return dict(call.account.deleted[object_id])
         return copy.deepcopy(self._live_customer(call.account, object_id))
 
     def list_customers(self, call: Call) -> dict[str, Any]:
-        check_keys(call.params, (*_LIST_PARAMS, "email", "test_clock"))
+        check_keys(call.params, (*LIST_PARAMS, "email", "test_clock"))
         email = call.params.get("email")
         found = [
             c
@@ -133,7 +93,7 @@ class StripeApi:
 
     def list_events(self, call: Call) -> dict[str, Any]:
         params = call.params
-        check_keys(params, (*_LIST_PARAMS, "type", "types", "delivery_success"))
+        check_keys(params, (*LIST_PARAMS, "type", "types", "delivery_success"))
         types = [str(t) for t in as_list(params.get("types", []), "types")]
         if params.get("type"):
             types.append(str(params["type"]))
@@ -162,7 +122,7 @@ class StripeApi:
         return account.endpoints[endpoint_id]
 
     def create_endpoint(self, call: Call) -> dict[str, Any]:
-        created = int(self._clock())
+        created = self._now()
         endpoint, private = new_webhook_endpoint(call.params, created, call.account.livemode)
         call.account.endpoints[endpoint["id"]] = endpoint
         call.account.endpoint_private[endpoint["id"]] = private
@@ -170,7 +130,7 @@ class StripeApi:
         return {**copy.deepcopy(endpoint), "secret": private["secret"]}
 
     def list_endpoints(self, call: Call) -> dict[str, Any]:
-        check_keys(call.params, _LIST_PARAMS)
+        check_keys(call.params, LIST_PARAMS)
         found = list(reversed(call.account.endpoints.values()))
         return page(copy.deepcopy(found), call.params, "/v1/webhook_endpoints", "webhook endpoint")
 

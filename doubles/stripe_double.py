@@ -1,9 +1,11 @@
 """A local, stateful stand-in for the Stripe API, reached through the real ``stripe`` library.
 
 It speaks Stripe's wire format (form bodies, JSON error bodies, status codes, ``Request-Id`` and
-idempotency headers) for customers, events and webhook endpoints, scoped per Connect account by
-the ``Stripe-Account`` header. Tests, the demo sandbox and benchmarks drive it over HTTP; test code
-may also create and change customers directly, which records the same events an API call would.
+idempotency headers) for customers, events, webhook endpoints and billing (products, prices,
+coupons, subscriptions, invoices, charges, refunds, checkout sessions), scoped per Connect account
+by the ``Stripe-Account`` header, with ``expand[]``. Tests, the demo sandbox and benchmarks drive it
+over HTTP; test code may also act directly (``doubles.stripe_billing`` lists the helpers), which
+records the same events an API call would, and move time forward with ``advance``.
 """
 
 import base64
@@ -22,6 +24,8 @@ from werkzeug.wrappers import Request, Response
 
 from doubles.server import ServerThread
 from doubles.stripe_api import Account, Call, StripeApi
+from doubles.stripe_billing import BillingHelpers, billing_rules
+from doubles.stripe_expand import expand
 from doubles.stripe_wire import (
     API_VERSION,
     StripeError,
@@ -55,6 +59,7 @@ _ROUTES = Map(
         Rule("/v1/webhook_endpoints/<object_id>", methods=["GET"], endpoint="get_endpoint"),
         Rule("/v1/webhook_endpoints/<object_id>", methods=["POST"], endpoint="update_endpoint"),
         Rule("/v1/webhook_endpoints/<object_id>", methods=["DELETE"], endpoint="delete_endpoint"),
+        *billing_rules(),
     ]
 )
 
@@ -67,7 +72,7 @@ class _Saved:
     request_id: str
 
 
-class StripeDouble:
+class StripeDouble(BillingHelpers):
     def __init__(
         self, platform_key: str = "sk_test_omniroo", clock: Callable[[], float] = time.time
     ) -> None:
@@ -76,7 +81,8 @@ class StripeDouble:
         self._lock = threading.RLock()
         self._platform = Account(None, platform_key.startswith(("sk_live_", "rk_live_")))
         self._accounts: dict[str, Account] = {}
-        self._api = StripeApi(clock)
+        self._offset = 0.0  # how far ``advance`` moved the double past the injected clock
+        self._api = StripeApi(lambda: self._clock() + self._offset)
         self._failures: list[int] = []
         self._stopping = threading.Event()
         self._server: ServerThread | None = None
@@ -157,6 +163,10 @@ class StripeDouble:
         with self._lock:
             self.requests.clear()
 
+    def _catch_up(self) -> None:
+        """Let every account's subscriptions and invoices do what fell due by now."""
+        self._api.catch_up([self._platform, *self._accounts.values()])
+
     def _known(self, account: str | None) -> Account:
         if account is None:
             return self._platform
@@ -202,8 +212,10 @@ class StripeDouble:
                 fingerprint = json.dumps([request.method, request.path, params], sort_keys=True)
                 if key and key in account.saved:
                     return self._replay(account.saved[key], fingerprint, key)
+                self._catch_up()
                 call = Call(account, params, (request_id, key))
-                body = _dump(getattr(self._api, endpoint)(call, *args.values()))
+                result = getattr(self._api, endpoint)(call, *args.values())
+                body = _dump(_expanded(account, result, params.get("expand")))
             except StripeError as exc:
                 headers = {"Www-Authenticate": 'Bearer realm="Stripe"'} if exc.status == 401 else {}
                 return exc.status, _dump(exc.body()), headers
@@ -262,6 +274,15 @@ class StripeDouble:
                 },
             )
         return self._accounts[account_id]
+
+
+def _expanded(account: Account, result: dict[str, Any], paths: Any) -> dict[str, Any]:
+    if not paths or result.get("deleted"):
+        return result
+    if result.get("object") == "list":
+        kind = result["data"][0]["object"] if result["data"] else ""
+        return expand(account, kind, result, paths, listing=True)
+    return expand(account, str(result.get("object")), result, paths)
 
 
 def _fault(status: int) -> dict[str, Any]:
