@@ -5,6 +5,7 @@ made by a request without an idempotency key; a refusal raises ``StripeError`` w
 Helpers first replay whatever fell due (``advance`` moves the double's clock forward).
 """
 
+import copy
 import threading
 from typing import Any
 
@@ -121,8 +122,6 @@ class BillingHelpers:
 
     def objects(self, account: str | None, kind: str) -> list[dict[str, Any]]:
         """Every stored object of ``kind`` ("invoice", "charge"...), oldest first, as copies."""
-        import copy
-
         with self._lock:
             return copy.deepcopy(list(self._known(account).objects[kind].values()))
 

@@ -86,11 +86,11 @@ _MAX_DEPTH = 4  # Stripe expands at most four levels
 
 
 def _subscriptions(account: Account, customer: dict[str, Any]) -> dict[str, Any]:
-    # Like GET /v1/subscriptions?customer=..: the customer's subscriptions that have not ended.
+    # Like GET /v1/subscriptions?customer=..: the customer's subscriptions not canceled.
     subs = [
         copy.deepcopy(s)
         for s in reversed(account.objects["subscription"].values())
-        if s["customer"] == customer["id"] and s["status"] not in ("canceled", "incomplete_expired")
+        if s["customer"] == customer["id"] and s["status"] != "canceled"
     ]
     shown = list_object(subs[:10], f"/v1/customers/{customer['id']}/subscriptions")
     return {**shown, "has_more": len(subs) > 10, "total_count": len(subs)}

@@ -422,7 +422,10 @@ class InvoicingApi(PaymentsApi):
             status = invoice["status"]
             message = f"You can only mark `open` invoices uncollectible. This one is `{status}`."
             raise invalid(message)
+        self._uncollectible(call, invoice)
+        return copy.deepcopy(invoice)
+
+    def _uncollectible(self, call: Call, invoice: dict[str, Any]) -> None:
         invoice.update({"status": "uncollectible", "next_payment_attempt": None})
         invoice["status_transitions"]["marked_uncollectible_at"] = self._now()
         self._emit(call, "invoice.marked_uncollectible", invoice)
-        return copy.deepcopy(invoice)

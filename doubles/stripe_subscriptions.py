@@ -275,9 +275,19 @@ class SubscriptionsApi(InvoicingApi):
         if sub["collection_method"] == "send_invoice":
             invoice["due_date"] = self._now() + (sub["days_until_due"] or 0) * 86_400
         sub["latest_invoice"] = invoice["id"]
-        if sub["status"] == "unpaid":  # Stripe leaves an unpaid subscription's invoices as drafts
+        pause = sub["pause_collection"]
+        paused = pause is not None and (pause["resumes_at"] or self._now() + 1) > self._now()
+        # Stripe leaves an unpaid subscription's invoices as drafts, and a paused one's as asked.
+        if sub["status"] == "unpaid" or (paused and pause["behavior"] == "keep_as_draft"):
             return invoice
         self._finalize(call, invoice)
+        if paused and invoice["status"] == "open":
+            invoice["next_payment_attempt"] = None
+            if pause["behavior"] == "void":
+                self._void(call, invoice)
+            else:
+                self._uncollectible(call, invoice)
+            return invoice
         automatic = sub["collection_method"] == "charge_automatically"
         if invoice["status"] == "open" and automatic:
             if attempt:

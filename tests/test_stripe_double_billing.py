@@ -1173,3 +1173,69 @@ def test_unknown_billing_route_is_still_stripes_404(b: Billing) -> None:
     reply = requests.get(f"{b.double.base_url}/v1/prices/x/y", auth=(KEY, ""), timeout=5)
     assert reply.status_code == 404
     assert reply.json()["error"]["message"].startswith("Unrecognized request URL")
+
+
+def test_ending_a_trial_now_and_pausing_collection(b: Billing) -> None:
+    price, customer = b.price(1000), b.customer()
+    sub = b.subscribe(customer.id, price.id, trial_period_days=30)
+    b.clock.now += DAY
+    since = b.mark()
+    active = b.api.v1.subscriptions.update(
+        sub.id, params={"trial_end": "now", "expand": ["latest_invoice"]}, options=b.on
+    )
+    assert (active.status, active.trial_end, active.current_period_start) == (
+        "active",
+        START + DAY,
+        START + DAY,
+    )
+    assert (active.latest_invoice.billing_reason, active.latest_invoice.amount_paid) == (
+        "subscription_update",
+        1000,
+    )
+    assert b.types(since)[-1] == "customer.subscription.updated"
+    paused = b.api.v1.subscriptions.update(
+        sub.id, params={"pause_collection": {"behavior": "void"}}, options=b.on
+    )
+    assert paused.pause_collection.to_dict() == {"behavior": "void", "resumes_at": None}
+    since = b.mark()
+    b.double.advance(31 * DAY)
+    assert b.types(since) == [
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.voided",  # nothing collected while paused
+        "customer.subscription.updated",
+    ]
+    assert b.api.v1.subscriptions.retrieve(sub.id, options=b.on).status == "active"
+
+
+def test_deleting_a_customer_ends_its_subscriptions(b: Billing) -> None:
+    price, customer = b.price(), b.customer()
+    sub = b.subscribe(customer.id, price.id)
+    since = b.mark()
+    b.api.v1.customers.delete(customer.id, options=b.on)
+    assert b.types(since) == ["customer.subscription.deleted", "customer.deleted"]
+    ended = b.api.v1.subscriptions.list(params={"status": "ended"}, options=b.on)
+    assert [s.id for s in ended.data] == [sub.id]
+
+
+def test_sub_lists_and_dashboard_only_price_delete(b: Billing) -> None:
+    price, customer = b.price(), b.customer()
+    sub = b.subscribe(customer.id, price.id)
+    lines = b.api.v1.invoices.line_items.list(sub.latest_invoice, options=b.on)
+    assert (lines.url, len(lines.data)) == (f"/v1/invoices/{sub.latest_invoice}/lines", 1)
+    session = b.api.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "success_url": "https://omniroo.test/ok",
+            "line_items": [{"price": price.id, "quantity": 1}],
+        },
+        options=b.on,
+    )
+    items = b.api.v1.checkout.sessions.line_items.list(session.id, options=b.on)
+    assert [i.object for i in items.data] == ["item"]
+    with pytest.raises(StripeError) as used:
+        b.double.delete_price(b.account, price.id)  # billed already
+    assert used.value.status == 400
+    unused = b.price(product=price.product)
+    assert b.double.delete_price(b.account, unused.id)["deleted"] is True
+    assert b.types()[-1] == "price.deleted"
