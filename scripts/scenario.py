@@ -83,9 +83,9 @@ def run(stripe: Any, account: str, deliver: Deliver) -> list[Step]:
 
 # What HubSpot must hold afterwards: email (or None) -> (firstname, lastname, status)
 EXPECTED = {
-    NEW_ADA_EMAIL: ("Ada", "Lovelace", ""),
-    None: ("Charles", "Babbage", ""),
-    "grace.hopper@cobol.example": ("Grace", "Brewster Hopper", ""),
+    NEW_ADA_EMAIL: ("Ada", "Lovelace", "none"),
+    None: ("Charles", "Babbage", "none"),
+    "grace.hopper@cobol.example": ("Grace", "Brewster Hopper", "none"),
     "alan.turing@bombe.example": ("Alan", "Turing", "deleted"),
 }
 

@@ -7,29 +7,21 @@ propagate so the queue redelivers; permanent ones become an outcome and the mess
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from shared import logs, tokens
+from shared.billing.mrr import BillingDataError
 from shared.clock import Clock
 from shared.crypto.envelope import Envelope
 from shared.errors import NotFound, PermanentFailure
 from shared.hubspot.gateway import HubSpotGateway
-from shared.mapping.customer import map_customer
-from shared.mapping.ops import Op
 from shared.project_settings import ProjectSettings
 from shared.queue.base import ThinMessage
 from shared.store.base import Store
 from shared.stripe_gateway import StripeGateway
 from shared.sync import outcomes
 from shared.sync.apply import apply
+from shared.sync.collect import COLLECTORS, Source
 from shared.sync.outcomes import Outcome
-
-Mapper = Callable[[dict[str, Any], str, ProjectSettings], Op]
-
-# Stripe object kind -> its mapping (one pure module per Stripe object)
-MAPPERS: dict[str, Mapper] = {
-    "customer": map_customer,
-}
 
 
 @dataclass
@@ -46,6 +38,10 @@ def handle(message: ThinMessage, deps: PushDeps) -> Outcome:
         outcome = _sync(message, deps)
     except PermanentFailure as exc:
         outcome = Outcome("failed", error_code=exc.code)
+    except BillingDataError:
+        # A Stripe object lacked what MRR needs: a bug of ours, never a guessed number.
+        logs.alert("billing data incomplete", event_id=message.event_id, type=message.type)
+        outcome = Outcome("failed", error_code="billing_data_incomplete")
     outcomes.record(deps.store, message, outcome, deps.clock.now())
     logs.info(
         "push done",
@@ -63,14 +59,13 @@ def _sync(message: ThinMessage, deps: PushDeps) -> Outcome:
     project = deps.store.get("projects", message.project_id)
     if project is None or project.get("hubspot_status") != "connected":
         return Outcome("skipped", error_code="project_not_connected")
-    mapper = MAPPERS.get(message.object_type)
-    if mapper is None:
+    collect = COLLECTORS.get(message.object_type)
+    if collect is None:
         return Outcome("skipped", error_code=f"unsupported_object_{message.object_type}")
     try:
         token = tokens.load(deps.store, deps.envelope, message.project_id).access_token
     except NotFound:
         return Outcome("skipped", error_code="project_not_connected")
-    current = deps.stripe.fetch(message.object_type, message.object_id, message.account)
     settings = ProjectSettings.from_doc(project.get("settings"))
-    op = mapper(current, message.account, settings)
-    return apply(op, deps.hubspot(token))
+    source = Source(deps.stripe, message.account, settings, deps.clock.now())
+    return apply(collect(source, message.object_id), deps.hubspot(token))
