@@ -12,10 +12,11 @@ from typing import Any
 
 from shared.billing.metrics import contact_metrics
 from shared.billing.mrr import BillingSettings
+from shared.errors import PermanentFailure
 from shared.hubspot.gateway import Upsert
 from shared.mapping.customer import map_customer
 from shared.mapping.invoice import invoice_plan
-from shared.mapping.ops import Op, Skip
+from shared.mapping.ops import Archive, Op, Skip
 from shared.mapping.product import product_op
 from shared.mapping.subscription import subscription_plan
 from shared.project_settings import ProjectSettings
@@ -138,7 +139,12 @@ def sync_refund(src: Source, object_id: str) -> list[Op]:
 def sync_product(src: Source, object_id: str) -> list[Op]:
     if not src.settings.syncs("products"):
         return [Skip("products_not_synced")]
-    product = src.stripe.fetch("product", object_id, src.account)
+    try:
+        product = src.stripe.fetch("product", object_id, src.account)
+    except PermanentFailure as exc:
+        if exc.code != "stripe_resource_missing":
+            raise
+        product = {"deleted": True}
     if product.get("deleted"):
         return [Skip("product_deleted")]  # Stripe deletes only products without prices
     prices = src.stripe.list("price", src.account, {"product": object_id})
@@ -150,7 +156,14 @@ def sync_product(src: Source, object_id: str) -> list[Op]:
 def sync_price(src: Source, object_id: str) -> list[Op]:
     if not src.settings.syncs("products"):
         return [Skip("products_not_synced")]
-    return [product_op(src.stripe.fetch("price", object_id, src.account, ("product",)))]
+    try:
+        price = src.stripe.fetch("price", object_id, src.account, ("product",))
+    except PermanentFailure as exc:
+        if exc.code != "stripe_resource_missing":
+            raise
+        # A deleted price is gone from Stripe: its HubSpot product goes to the archive.
+        return [Archive("products", "stripe_price_id", object_id)]
+    return [product_op(price)]
 
 
 def sync_checkout(src: Source, object_id: str) -> list[Op]:
