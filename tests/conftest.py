@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.plugins.emulators",
     "tests.plugins.doubles",
     "tests.plugins.kms",
+    "tests.plugins.secret_manager",
 ]
