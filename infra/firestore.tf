@@ -1,0 +1,66 @@
+# Firestore in Native mode: configuration, encrypted tokens, ids and outcomes only.
+
+# The collections whose documents carry an expiry, and the field: exactly those of FIELDS in
+# ../shared/store/base.py that hold EXPIRE_AT (tests/infra checks it against the code).
+locals {
+  ttl_field       = "expire_at"
+  ttl_collections = toset(["dead_letters", "event_marks", "outcomes"])
+}
+
+resource "google_firestore_database" "main" {
+  name                        = "(default)"
+  location_id                 = var.firestore_location
+  type                        = "FIRESTORE_NATIVE"
+  concurrency_mode            = "PESSIMISTIC"
+  app_engine_integration_mode = "DISABLED"
+  delete_protection_state     = "DELETE_PROTECTION_ENABLED"
+  deletion_policy             = "ABANDON"
+
+  # Point-in-time recovery keeps deleted documents readable for 7 more days, which would break the
+  # promise that a closed account's configuration is gone within 30 days. Daily backups are not
+  # taken for the same reason.
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_DISABLED"
+
+  depends_on = [google_project_service.api]
+}
+
+# TTL deletes a document (typically within 24 hours) once its expire_at, a Timestamp, is in the
+# past; a number there is ignored (tests/infra/test_firestore_ttl.py tracks that). The field
+# is exempt from indexing: a monotonically growing indexed field creates write hotspots.
+resource "google_firestore_field" "ttl" {
+  for_each = local.ttl_collections
+
+  database   = google_firestore_database.main.name
+  collection = each.value
+  field      = local.ttl_field
+
+  ttl_config {}
+  index_config {}
+}
+
+# Indexes: every query the code runs is a single-field equality (projects by account_id, outcomes
+# by project_id, accounts by email) or a scan in document-id order, which Firestore's automatic
+# single-field indexes serve. No composite index is needed; add one here with the query that
+# needs it.
+
+# Security rules: Omniroo's functions use the server client libraries with IAM, which rules do not
+# govern; rules apply to the mobile and web SDKs, and those are denied everything.
+resource "google_firebaserules_ruleset" "firestore" {
+  source {
+    files {
+      name    = "firestore.rules"
+      content = file("${path.module}/firestore.rules")
+    }
+  }
+
+  depends_on = [google_firestore_database.main]
+}
+
+resource "google_firebaserules_release" "firestore" {
+  name         = "cloud.firestore"
+  ruleset_name = google_firebaserules_ruleset.firestore.name
+
+  lifecycle {
+    replace_triggered_by = [google_firebaserules_ruleset.firestore]
+  }
+}
