@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from doubles.hubspot_double import HubSpotDouble
-
 from shared.hubspot.gateway import Upsert
 from shared.mapping.ops import Link, Ref
 from shared.project_settings import ProjectSettings
