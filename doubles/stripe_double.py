@@ -203,6 +203,7 @@ class StripeDouble(BillingHelpers):
             if self._failures:
                 status = self._failures.pop(0)
                 return status, _dump(_fault(status)), {}
+            fingerprint = ""  # set once the request is known to reach a handler
             try:
                 self._authenticate(request)
                 account = self._connected(account_id)
@@ -218,6 +219,10 @@ class StripeDouble(BillingHelpers):
                 body = _dump(_expanded(account, result, params.get("expand")))
             except StripeError as exc:
                 headers = {"Www-Authenticate": 'Bearer realm="Stripe"'} if exc.status == 401 else {}
+                if key and exc.status == 402 and fingerprint:
+                    # A declined payment ran (a failed charge exists): Stripe stores its result,
+                    # so a retry with the same key replays the decline instead of charging again.
+                    account.saved[key] = _Saved(fingerprint, 402, _dump(exc.body()), request_id)
                 return exc.status, _dump(exc.body()), headers
             except (NotFound, MethodNotAllowed):
                 message = (

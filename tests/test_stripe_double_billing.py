@@ -1239,3 +1239,19 @@ def test_sub_lists_and_dashboard_only_price_delete(b: Billing) -> None:
     unused = b.price(product=price.product)
     assert b.double.delete_price(b.account, unused.id)["deleted"] is True
     assert b.types()[-1] == "price.deleted"
+
+
+def test_a_declined_payment_replays_under_its_idempotency_key(b: Billing) -> None:
+    customer = b.customer()
+    invoice = b.double.create_invoice(b.account, customer.id, items=[{"price": b.price(900).id}])
+    b.double.fail_next_payment(b.account, customer.id)
+    options: dict[str, Any] = {**b.on, "idempotency_key": "pay-once"}
+    errors = []
+    for _ in range(2):
+        with pytest.raises(stripe.CardError) as declined:
+            b.api.v1.invoices.pay(invoice["id"], options=options)
+        errors.append(declined.value)
+    assert errors[1].json_body == errors[0].json_body
+    assert errors[1].headers["Idempotent-Replayed"] == "true"
+    assert b.types().count("charge.failed") == 1  # the retry charged nobody
+    assert b.api.v1.invoices.pay(invoice["id"], options=b.on).status == "paid"
