@@ -3,12 +3,10 @@ duplicates, ends with HubSpot exactly equal to what Stripe's final objects say â
 record, no stale value, every association present."""
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from doubles.hubspot_double import HubSpotDouble
 from shared.hubspot.gateway import Upsert
 from shared.mapping.ops import Link, Ref
 from shared.project_settings import ProjectSettings
@@ -17,14 +15,6 @@ from shared.sync.collect import COLLECTORS, Source
 from tests.plugins.stack import PLATFORM_KEY, Stack
 
 CUSTOMERS = 8
-
-
-@pytest.fixture
-def hubspot_double() -> Iterator[HubSpotDouble]:
-    """Rate limiting has its own tests; here the budget must not dead-letter events, because the
-    stack's clock records waits instead of sleeping them."""
-    with HubSpotDouble(rate_limit=100_000) as double:
-        yield double
 
 
 def build_history(stack: Stack, rng: random.Random) -> None:
