@@ -15,7 +15,7 @@ import requests
 from doubles.hubspot_double import HubSpotDouble
 from doubles.server import ServerThread
 from doubles.stripe_double import StripeDouble
-from scripts import scenario
+from scripts import lifecycle, scenario
 from shared import logs, projects, wiring
 from shared.config import Settings
 from shared.hubspot.gateway import HubSpotGateway
@@ -37,7 +37,8 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="omniroo-demo-"))
-    stripe, hubspot = StripeDouble(platform_key=KEY), HubSpotDouble()
+    # The demo sends bursts faster than a real portal's 10-second budget; pacing has its tests.
+    stripe, hubspot = StripeDouble(platform_key=KEY), HubSpotDouble(rate_limit=100_000)
     stripe.start()
     hubspot.start()
     os.environ.update(
@@ -133,7 +134,54 @@ def main() -> int:
 
     ok = scenario.summary([c for c in contacts if not c["archived"]]) == scenario.EXPECTED
     print("HubSpot matches Stripe's current state:", "yes" if ok else "NO")
-    return 0 if ok and audit_store(runtime, [token, KEY, SECRET]) else 1
+    ok &= show_lifecycle(stripe, hubspot, runtime, deliver)
+    return 0 if ok and audit_store(runtime, [token, KEY, SECRET, *lifecycle.sentinels()]) else 1
+
+
+def show_lifecycle(stripe: Any, hubspot: Any, runtime: wiring.LocalRuntime, deliver: Any) -> bool:
+    """A subscription's life in its own Stripe account and portal."""
+    account = stripe.add_account()
+    portal_id, token = hubspot.add_portal()
+    HubSpotGateway(token, runtime.clock, hubspot.base_url).ensure_schema()
+    owner = projects.create_account(runtime.store, "billing@omniroo.local", time.time())
+    projects.create_project(
+        runtime.store,
+        runtime.envelope,
+        projects.NewProject(owner, account, False, token, str(portal_id)),
+        time.time(),
+    )
+    print(f"\nA subscription's life (Stripe {account} -> HubSpot portal {portal_id}):")
+    shots = lifecycle.run(
+        stripe, account, deliver, lambda step: lifecycle.snapshot(hubspot, portal_id, step)
+    )
+    print(
+        table(
+            [
+                "step",
+                "deal stage",
+                "deal amount",
+                "contact MRR",
+                "lifetime value",
+                "status",
+                "delinquent",
+            ],
+            [
+                [
+                    s.step,
+                    s.deal_stage,
+                    s.deal_amount,
+                    s.mrr,
+                    s.lifetime_value,
+                    s.status,
+                    s.delinquent,
+                ]
+                for s in shots
+            ],
+        )
+    )
+    ends = (shots[-1].deal_stage, shots[-1].mrr) == ("closedlost", "0.00")
+    print("The deal moved through the pipeline and MRR ended at 0:", "yes" if ends else "NO")
+    return ends
 
 
 def audit_store(runtime: wiring.LocalRuntime, secrets: list[str]) -> bool:
