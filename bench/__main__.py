@@ -152,16 +152,19 @@ def webhook_throughput() -> None:
 
 
 def calls_per_event() -> None:
+    from collections import defaultdict
+
     from doubles.hubspot_double import HubSpotDouble
     from doubles.stripe_double import StripeDouble
+    from scripts import lifecycle
     from shared import projects, wiring
     from shared.config import Settings
+    from shared.events import EVENT_OBJECTS
     from shared.hubspot.gateway import HubSpotGateway
     from shared.queue.base import ThinMessage
     from shared.sync import push
 
-    n = 100
-    print(f"\n3. API calls per customer event ({n} creates, {n} updates, full local path)")
+    print("\n3. API calls per event, by event type (full local path against the doubles)")
     stripe, hubspot = StripeDouble(platform_key="sk_test_bench"), HubSpotDouble(rate_limit=10**6)
     stripe.start()
     hubspot.start()
@@ -184,14 +187,16 @@ def calls_per_event() -> None:
         projects.NewProject(owner, account, False, token, str(portal)),
         time.time(),
     )
-    for i in range(n):
-        cus = stripe.create_customer(account, email=f"c{i}@bench.example", name=f"C {i}")
-        stripe.update_customer(account, cus["id"], name=f"Renamed {i}")
-    hubspot.reset_requests()
-    stripe.reset_requests()
-    start = time.perf_counter()
-    for event in stripe.events(account):
+    calls: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    seen: set[str] = set()
+
+    def handle(event: dict[str, Any]) -> None:
+        seen.add(event["id"])
+        if event["type"] not in EVENT_OBJECTS:
+            return
         obj = event["data"]["object"]
+        hubspot.reset_requests()
+        stripe.reset_requests()
         push.handle(
             ThinMessage(
                 project_id,
@@ -205,15 +210,33 @@ def calls_per_event() -> None:
             ),
             runtime.push,
         )
+        crm = len([r for r in hubspot.requests if r["path"].startswith("/crm/")])
+        calls[event["type"]].append((crm, len(stripe.requests)))
+
+    start = time.perf_counter()
+    for i in range(20):
+        cus = stripe.create_customer(account, email=f"c{i}@bench.example", name=f"C {i}")
+        stripe.update_customer(account, cus["id"], name=f"Renamed {i}")
+    lifecycle.run(stripe, account, handle, lambda step: lifecycle.Snapshot(step, *[""] * 6))
+    customer = stripe.create_customer(account, email="pay@bench.example")["id"]
+    charge = stripe.create_charge(account, customer, 5000)
+    stripe.refund_charge(account, charge["id"], 1000)
+    stripe.create_invoice(account, customer, items=[{"amount": 900, "currency": "usd"}])
+    for event in stripe.events(account):
+        if event["id"] not in seen:
+            handle(event)
     took = time.perf_counter() - start
-    events = 2 * n
-    crm = len([r for r in hubspot.requests if r["path"].startswith("/crm/")])
-    reads = len([r for r in stripe.requests if r["method"] == "GET"])
+    total_events = sum(len(v) for v in calls.values())
+    print(f"   {'event type':36} {'events':>6} {'HubSpot/event':>14} {'Stripe/event':>13}")
+    for event_type in sorted(calls):
+        rows = calls[event_type]
+        crm = sum(c for c, _ in rows) / len(rows)
+        reads = sum(r for _, r in rows) / len(rows)
+        print(f"   {event_type:36} {len(rows):6d} {crm:14.2f} {reads:13.2f}")
     print(
-        f"   HubSpot calls per event: {crm / events:.2f}  (ideal 1.00; ratio {crm / events:.2f}x)"
+        f"   {total_events} events in {took:.1f} s ({took / total_events * 1000:.1f} ms/event, "
+        "including the doubles' own work)"
     )
-    print(f"   Stripe calls per event:  {reads / events:.2f}")
-    print(f"   push latency with local doubles: {took / events * 1000:.1f} ms per event")
     runtime.queue.close()
     stripe.stop()
     hubspot.stop()

@@ -67,10 +67,10 @@ class HubSpotGateway:
         self._timeout = (3.05, timeout)
         self.calls = 0
 
-    def _run(self, fn: Callable[..., Any], *args: Any) -> Reply:
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Reply:
         def attempt() -> Any:
             self.calls += 1
-            return fn(*args, _request_timeout=self._timeout)
+            return fn(*args, **kwargs, _request_timeout=self._timeout)
 
         return call(attempt, self._clock, lambda exc: isinstance(exc, _API_ERRORS))
 
@@ -178,15 +178,24 @@ class HubSpotGateway:
                 body,
             )
 
-    def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
-        """Ids of the ``to_type`` records associated with one record (first 500)."""
+    def associations_of(
+        self, object_type: str, record_id: str, to_types: Sequence[str]
+    ) -> dict[str, set[str]]:
+        """Ids associated with one record, per target type, in one read (v3 ``associations``)."""
         reply = self._run(
-            self._client.crm.associations.v4.basic_api.get_page_with_http_info,
-            from_type,
-            from_id,
-            to_type,
+            self._client.crm.objects.basic_api.get_by_id_with_http_info,
+            object_type,
+            record_id,
+            associations=list(to_types),
+            properties=["hs_object_id"],
         )
-        return [str(r.to_object_id) for r in reply.data.results or []]
+        found: dict[str, set[str]] = {t: set() for t in to_types}
+        for key, page in (reply.data.associations or {}).items():
+            # HubSpot names some types differently here ("line items" for line_items).
+            name = key.replace(" ", "_")
+            if name in found:
+                found[name] |= {str(r.id) for r in page.results or []}
+        return found
 
     def pipelines(self, object_type: str = "deals") -> dict[str, set[str]]:
         """Pipeline id -> its stage ids, as the portal has them."""

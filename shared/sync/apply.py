@@ -37,10 +37,12 @@ def apply(plan: Sequence[Op] | Op, hubspot: HubSpotGateway) -> Outcome:
         batch = [u for u in upserts if (u.object_type, u.id_property) == (object_type, id_property)]
         for result in _upsert_all(batch, hubspot):
             written[Ref(object_type, id_property, result.stripe_id)] = result.hubspot_id
-    for op in ops:
-        if isinstance(op, Prune):
-            _prune(op, written, hubspot)
-    _link([op for op in ops if isinstance(op, Link)], written, hubspot)
+    links = [op for op in ops if isinstance(op, Link)]
+    prunes = [op for op in ops if isinstance(op, Prune)]
+    current = _current_associations(links, prunes, written, hubspot)
+    for prune in prunes:
+        _prune(prune, written, current, hubspot)
+    _link(links, written, current, hubspot)
     if upserts:
         primary = written.get(ref(upserts[0]), "")
         return Outcome("synced", hubspot_id=primary)
@@ -107,25 +109,48 @@ def _adopt(op: Upsert, existing_id: str, hubspot: HubSpotGateway) -> Written:
     return Written(op.id, hubspot.update(op.object_type, existing_id, op.properties), new=False)
 
 
-def _prune(op: Prune, written: dict[Ref, str], hubspot: HubSpotGateway) -> None:
-    parent = written.get(op.parent)
-    if parent is None:
+def _current_associations(
+    links: list[Link], prunes: list[Prune], written: dict[Ref, str], hubspot: HubSpotGateway
+) -> dict[Ref, dict[str, set[str]]]:
+    """What each parent record is associated with now: one read per parent, so that links
+    already there cost nothing and stale children can be found."""
+    wanted: dict[Ref, set[str]] = defaultdict(set)
+    for link in links:
+        wanted[link.source].add(link.target.object_type)
+    for prune in prunes:
+        wanted[prune.parent].add(prune.child_type)
+    return {
+        parent: hubspot.associations_of(parent.object_type, written[parent], sorted(types))
+        for parent, types in sorted(wanted.items(), key=lambda item: item[0].id)
+        if parent in written
+    }
+
+
+def _prune(
+    op: Prune,
+    written: dict[Ref, str],
+    current: dict[Ref, dict[str, set[str]]],
+    hubspot: HubSpotGateway,
+) -> None:
+    if op.parent not in current:
         return
     keep = {hid for r, hid in written.items() if r.object_type == op.child_type}
-    stale = [
-        cid
-        for cid in hubspot.associated(op.parent.object_type, parent, op.child_type)
-        if cid not in keep
-    ]
+    stale = sorted(current[op.parent].get(op.child_type, set()) - keep)
     if stale:
         hubspot.archive(op.child_type, stale)
 
 
-def _link(links: list[Link], written: dict[Ref, str], hubspot: HubSpotGateway) -> None:
+def _link(
+    links: list[Link],
+    written: dict[Ref, str],
+    current: dict[Ref, dict[str, set[str]]],
+    hubspot: HubSpotGateway,
+) -> None:
     pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for link in links:
         source, target = written.get(link.source), written.get(link.target)
-        if source and target:
+        there = current.get(link.source, {}).get(link.target.object_type, set())
+        if source and target and target not in there:
             pairs[(link.source.object_type, link.target.object_type)].append((source, target))
     for (from_type, to_type), found in sorted(pairs.items()):
         hubspot.associate(from_type, to_type, found)
