@@ -45,16 +45,14 @@ class Step:
 class Plan:
     steps: tuple[Step, ...]
     staged: tuple[str, ...]  # functions whose source is staged and deployed
-    skipped: tuple[str, ...]  # declared functions whose folder does not exist yet
+    skipped: tuple[str, ...]  # declared functions not deployed: no folder yet, or not asked for
 
     def render(self) -> str:
         lines = [
             f"# stage {_relative(source_dir(name))}: main.py, shared/, requirements.txt"
             for name in self.staged
         ]
-        lines += [
-            f"# skipped {name}: functions/{name}/ does not exist yet" for name in self.skipped
-        ]
+        lines += [f"# skipped {name}: {_why_skipped(name)}" for name in self.skipped]
         lines += [step.render() for step in self.steps]
         return "\n".join(lines)
 
@@ -202,6 +200,12 @@ def _delivery_steps(fn: Function, out: _Outputs, trigger_account: str) -> list[S
         Step(tuple(argv), capture=capture, function=fn.name)
         for argv, capture in zip(steps, captures, strict=True)
     ]
+
+
+def _why_skipped(name: str) -> str:
+    if (ROOT / "functions" / name / "main.py").is_file():
+        return "not asked for"
+    return f"functions/{name}/ does not exist yet"
 
 
 def _quote(word: str) -> str:

@@ -245,3 +245,79 @@ def test_the_settings_accept_exactly_what_deploy_gives_the_function(name: str) -
 
 def test_the_example_outputs_are_valid_json() -> None:
     assert json.loads(EXAMPLE.read_text())["region"]["value"]
+
+
+# -- A real run, against a stand-in gcloud ------------------------------------------------------
+
+FAKE_GCLOUD = """#!/usr/bin/env bash
+echo "$*" >> "$GCLOUD_LOG"
+case "$*" in
+  "functions describe"*) echo "projects/p/locations/r/triggers/hubspot-push-1" ;;
+  "eventarc triggers describe"*) echo "projects/p/subscriptions/eventarc-r-hubspot-push-1-sub" ;;
+  *"--fail-me"*) exit 1 ;;
+esac
+"""
+
+
+@pytest.fixture
+def gcloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "gcloud"
+    script.write_text(FAKE_GCLOUD)
+    script.chmod(0o755)
+    log = tmp_path / "gcloud.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("GCLOUD_LOG", str(log))
+    monkeypatch.setattr(plan, "BUILD_ROOT", tmp_path / "build")
+    return log
+
+
+def test_a_deploy_stages_each_function_and_feeds_captured_names_forward(
+    gcloud: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert deploy_main(["--outputs", str(EXAMPLE)]) == 0
+    calls = gcloud.read_text().splitlines()
+    assert [c.split()[2] for c in calls if c.startswith("functions deploy")] == [
+        "stripe_webhook",
+        "hubspot_push",
+    ]
+    assert "eventarc triggers describe projects/p/locations/r/triggers/hubspot-push-1" in "\n".join(
+        calls
+    )
+    update = next(c for c in calls if c.startswith("pubsub subscriptions update"))
+    assert update.split()[3] == "projects/p/subscriptions/eventarc-r-hubspot-push-1-sub"
+    for name in ("stripe_webhook", "hubspot_push"):
+        assert (tmp_path / "build" / name / "shared" / "wiring.py").is_file()
+        assert f"--source={tmp_path / 'build' / name}" in "\n".join(calls)
+    assert "deployed: stripe_webhook, hubspot_push" in capsys.readouterr().err
+
+
+def test_a_failing_command_stops_the_deploy(
+    gcloud: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    steps = (
+        plan.Step(("gcloud", "first")),
+        plan.Step(("gcloud", "--fail-me")),
+        plan.Step(("gcloud", "never")),
+    )
+    monkeypatch.setattr(plan, "build", lambda *a, **k: plan.Plan(steps, (), ()))
+    assert deploy_main(["--outputs", str(EXAMPLE)]) == 1
+    assert gcloud.read_text().splitlines() == ["first", "--fail-me"]
+    assert "deploy: stopped" in capsys.readouterr().err
+
+
+def test_without_an_outputs_file_terraform_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path / "terraform"
+    fake.write_text(f"#!/usr/bin/env bash\ncat {EXAMPLE}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert deploy_main(["--dry-run", "--only", "stripe_webhook"]) == 0
+    out = capsys.readouterr().out
+    assert "gcloud functions deploy stripe_webhook" in out
+    assert "gcloud functions deploy hubspot_push" not in out
+    assert "# skipped hubspot_push: not asked for" in out
+    assert deploy_main(["--dry-run", "--only", "console"]) == 2
+    assert "no such function folder: console" in capsys.readouterr().err

@@ -108,7 +108,12 @@ def test_subnet_private_google_access_connector_and_static_nat() -> None:
 def test_ttl_policies_are_exactly_the_expiry_fields_the_code_writes() -> None:
     tf = load()
     expiring = {collection for collection, fields in FIELDS.items() if EXPIRE_AT in fields}
-    assert set(quoted(tf.locals["ttl_collections"])) == expiring
+    declared = set(quoted(tf.locals["ttl_collections"]))
+    assert declared == expiring, (
+        f"infra/firestore.tf ttl_collections must be exactly the collections of FIELDS "
+        f"(shared/store/base.py) that hold {EXPIRE_AT}: add {sorted(expiring - declared)}, "
+        f"remove {sorted(declared - expiring)}"
+    )
     assert tf.locals["ttl_field"] == EXPIRE_AT
     ttl = tf.resource("google_firestore_field", "ttl")
     assert ttl["for_each"] == "${local.ttl_collections}"
