@@ -14,9 +14,10 @@ from shared.billing.metrics import contact_metrics
 from shared.billing.mrr import BillingSettings
 from shared.errors import PermanentFailure
 from shared.hubspot.gateway import Upsert
+from shared.mapping.company import company_for
 from shared.mapping.customer import map_customer
 from shared.mapping.invoice import invoice_plan
-from shared.mapping.ops import Archive, Op, Skip
+from shared.mapping.ops import Archive, Link, Op, Skip, ref
 from shared.mapping.product import product_op
 from shared.mapping.subscription import subscription_plan
 from shared.project_settings import ProjectSettings
@@ -76,7 +77,10 @@ def customer_ops(src: Source, customer_id: str) -> tuple[dict[str, Any], list[Op
     metadata = customer.get("metadata") or {}
     mapped = {prop: str(metadata.get(key, "")) for key, prop in src.settings.metadata_mappings}
     upsert = Upsert(op.object_type, op.id_property, op.id, {**op.properties, **metrics, **mapped})
-    return customer, [upsert]
+    company = company_for(customer, src.settings)
+    if company is None:
+        return customer, [upsert]
+    return customer, [upsert, company, Link(ref(upsert), ref(company))]
 
 
 def _with_tiers(src: Source, subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -100,7 +104,17 @@ def _subscription(src: Source, subscription_id: str) -> list[Op]:
     customer, ops = customer_ops(src, _id(sub["customer"]))
     if not src.settings.syncs("subscriptions"):
         return ops
-    return ops + subscription_plan(sub, customer, src.account, src.settings, src.now)
+    deal_ops = subscription_plan(sub, customer, src.account, src.settings, src.now)
+    return ops + deal_ops + _company_links(ops, deal_ops)
+
+
+def _company_links(customer_ops: list[Op], deal_ops: list[Op]) -> list[Op]:
+    """Deals join the customer's company too, when there is one."""
+    companies = [
+        op for op in customer_ops if isinstance(op, Upsert) and op.object_type == "companies"
+    ]
+    deals = [op for op in deal_ops if isinstance(op, Upsert) and op.object_type == "deals"]
+    return [Link(ref(deal), ref(company)) for deal in deals for company in companies]
 
 
 def sync_customer(src: Source, object_id: str) -> list[Op]:
@@ -118,7 +132,8 @@ def sync_invoice(src: Source, object_id: str) -> list[Op]:
     customer, ops = customer_ops(src, _id(invoice["customer"]))
     if not src.settings.syncs("invoices"):
         return ops
-    return ops + invoice_plan(invoice, customer, src.account)
+    deal_ops = invoice_plan(invoice, customer, src.account)
+    return ops + deal_ops + _company_links(ops, deal_ops)
 
 
 def sync_charge(src: Source, object_id: str) -> list[Op]:

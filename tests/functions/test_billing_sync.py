@@ -344,3 +344,52 @@ def test_event_type_through_the_whole_path(stack: Stack, event_type: str) -> Non
     deliver(stack, event)
     if check is not None:
         check(shop)
+
+
+def set_settings(stack: Stack, **settings: Any) -> None:
+    project = stack.runtime.store.get("projects", stack.project_id)
+    assert project is not None
+    project["settings"] = {**project["settings"], **settings}
+    stack.runtime.store.put("projects", stack.project_id, project)
+
+
+@pytest.mark.parametrize(
+    ("matching", "email", "metadata", "company"),
+    [
+        ("off", "bo@acme.example", {}, None),
+        ("domain", "bo@acme.example", {}, ("domain:acme.example", "acme.example")),
+        ("domain", "bo@gmail.com", {}, None),
+        ("metadata", "bo@gmail.com", {"company": "Acme Inc"}, ("name:acme inc", "Acme Inc")),
+        (
+            "domain_or_metadata",
+            "bo@gmail.com",
+            {"company": "Acme Inc"},
+            ("name:acme inc", "Acme Inc"),
+        ),
+    ],
+)
+def test_company_matching_setting(
+    stack: Stack,
+    matching: str,
+    email: str,
+    metadata: dict[str, str],
+    company: tuple[str, str] | None,
+) -> None:
+    set_settings(stack, company_matching=matching)
+    shop = Shop(stack).open(email=email)
+    if metadata:
+        stack.stripe.update_customer(stack.account, shop.customer, metadata=metadata)
+    shop.subscribe()
+    deliver(stack, latest(stack, "customer.subscription.created"))
+    companies = records(stack, "companies")
+    if company is None:
+        assert companies == []
+        return
+    [found] = companies
+    assert (found["properties"]["omniroo_company_key"], found["properties"]["name"]) == company
+    hub, portal = stack.hubspot, stack.portal_id
+    [contact_record], [deal] = records(stack, "contacts"), records(stack, "deals")
+    assert hub.associations(portal, "contacts", contact_record["id"], "companies") == [found["id"]]
+    assert hub.associations(portal, "deals", deal["id"], "companies") == [found["id"]]
+    deliver(stack, latest(stack, "customer.created"))  # repeats never duplicate the company
+    assert len(records(stack, "companies")) == 1
