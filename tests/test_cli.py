@@ -1,5 +1,6 @@
 """The operator's command line, against the doubles: account, project, listings."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,53 @@ def test_a_token_hubspot_refuses_is_reported(env: Any, capsys: pytest.CaptureFix
         "pat-na1-wrong",
     )
     assert code == 2 and "hubspot" in err.lower()
+
+
+def test_settings_are_validated_and_rules_checked_against_the_portal(
+    env: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    portal, token = env.add_portal()
+    pipeline, stages = env.add_pipeline(portal, "deals", "Subscriptions", ["Trial", "Paying"])
+    _, project_id, _ = run(
+        capsys,
+        "create-project",
+        "--email",
+        "o@example.com",
+        "--stripe-account",
+        "acct_1Set",
+        "--hubspot-token",
+        token,
+    )
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            {
+                "pipeline_rules": [
+                    {"statuses": ["trialing"], "pipeline": pipeline, "stage": stages["Trial"]}
+                ]
+            }
+        )
+    )
+    assert run(capsys, "settings", project_id, "--set", str(good)) == (0, "settings saved", "")
+    code, shown, _ = run(capsys, "settings", project_id)
+    assert code == 0 and json.loads(shown)["pipeline_rules"][0]["stage"] == stages["Trial"]
+
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text(
+        json.dumps(
+            {
+                "pipeline_rules": [
+                    {"statuses": ["active"], "pipeline": pipeline, "stage": "closedwon"}
+                ]
+            }
+        )
+    )
+    code, _, err = run(capsys, "settings", project_id, "--set", str(unknown))
+    assert code == 2 and f"pipeline '{pipeline}' has no stage 'closedwon'" in err
+    code, out, _ = run(capsys, "settings", project_id, "--set", str(unknown), "--force")
+    assert code == 0 and "warning: pipeline_rules[0]" in out
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"trials_count_as_mrr": "yes"}))
+    code, _, err = run(capsys, "settings", project_id, "--set", str(bad))
+    assert code == 2 and "trials_count_as_mrr" in err
