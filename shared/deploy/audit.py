@@ -11,9 +11,9 @@ line of its own, with the count, so that a scan that checked nothing never reads
 """
 
 import argparse
+import importlib.util
 import json
 import re
-import shutil
 
 # pip-audit runs with an argument list, never through a shell.
 import subprocess  # nosec B404
@@ -88,12 +88,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requirements", default=str(ROOT / "requirements.txt"))
     parser.add_argument("--strict", action="store_true", help="fail when a package is not audited")
     args = parser.parse_args(argv)
-    tool = shutil.which("pip-audit", path=str(ROOT / ".venv" / "bin")) or shutil.which("pip-audit")
-    if tool is None:
+    if importlib.util.find_spec("pip_audit") is None:
         print("pip-audit: not installed (make installs it from requirements-dev.txt)")
         return 2
     result = subprocess.run(  # noqa: S603  # nosec B603
-        [tool, "-r", args.requirements, "-f", "json", "--progress-spinner", "off"],
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "-r",
+            args.requirements,
+            "-f",
+            "json",
+            "--progress-spinner",
+            "off",
+        ],
         capture_output=True,
         text=True,
         check=False,
