@@ -58,7 +58,7 @@ resource "google_firebaserules_ruleset" "firestore" {
 
 resource "google_firebaserules_release" "firestore" {
   name         = "cloud.firestore"
-  ruleset_name = google_firebaserules_ruleset.firestore.name
+  ruleset_name = "projects/${var.project_id}/rulesets/${google_firebaserules_ruleset.firestore.name}"
 
   lifecycle {
     replace_triggered_by = [google_firebaserules_ruleset.firestore]
