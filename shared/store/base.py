@@ -53,6 +53,41 @@ FIELDS: dict[str, frozenset[str]] = {
     ),
     # event ids that exhausted their retries
     "dead_letters": frozenset({"project_id", "event_id", "type", "error_type", "at", "expire_at"}),
+    # sha256(normalised email) -> account id, claimed atomically so an email is unique
+    "account_emails": frozenset({"account_id", "expire_at"}),
+    # account id -> the bcrypt hash of the password
+    "credentials": frozenset({"password_hash", "changed_at", "expire_at"}),
+    # sha256(session token) -> whose session; expire_at = min(idle, absolute expiry)
+    "sessions": frozenset({"account_id", "created_at", "last_seen", "expire_at"}),
+    # sha256(OAuth state) -> what it was issued for; single use (claim), 10 minutes
+    "oauth_states": frozenset(
+        {
+            "session",
+            "account_id",
+            "project_id",
+            "provider",
+            "created_at",
+            "claim",
+            "used_at",
+            "expire_at",
+        }
+    ),
+    # failed sign-in counters by sha256 of email, client address, or both; never in clear
+    "login_throttle": frozenset({"kind", "failures", "next_at", "trusted_until", "expire_at"}),
+    # account actions: ids and codes only, never a secret, password, token or email
+    "audit": frozenset(
+        {
+            "account_id",
+            "action",
+            "at",
+            "client",
+            "project_id",
+            "provider",
+            "reason",
+            "setting",
+            "expire_at",
+        }
+    ),
 }
 COLLECTIONS = tuple(FIELDS)
 
