@@ -3,8 +3,11 @@
 # The collections whose documents carry an expiry, and the field: exactly those of FIELDS in
 # ../shared/store/base.py that hold EXPIRE_AT (tests/infra checks it against the code).
 locals {
-  ttl_field       = "expire_at"
-  ttl_collections = toset(["dead_letters", "event_marks", "outcomes"])
+  ttl_field = "expire_at"
+  ttl_collections = toset([
+    "account_emails", "audit", "credentials", "dead_letters", "event_marks", "login_throttle",
+    "oauth_states", "outcomes", "sessions",
+  ])
 }
 
 resource "google_firestore_database" "main" {
