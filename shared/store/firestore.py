@@ -9,6 +9,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -21,7 +22,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from google.cloud.firestore_v1.transaction import Transaction
 
 from shared.errors import StoreUnavailable
-from shared.store.base import Doc
+from shared.store.base import EXPIRE_AT, Doc
 
 DEFAULT_DEADLINE = 10.0
 # The library's default; contention within one instance never gets this far (see _queued).
@@ -59,14 +60,14 @@ class FirestoreStore:
     def create(self, collection: str, doc_id: str, doc: Doc) -> bool:
         with _backend("create"):
             try:
-                self._ref(collection, doc_id).create(doc, **self._bounds())
+                self._ref(collection, doc_id).create(_stored(doc), **self._bounds())
             except (api_exceptions.AlreadyExists, api_exceptions.Conflict):
                 return False
         return True
 
     def put(self, collection: str, doc_id: str, doc: Doc) -> None:
         with _backend("put"):
-            self._ref(collection, doc_id).set(doc, **self._bounds())
+            self._ref(collection, doc_id).set(_stored(doc), **self._bounds())
 
     def delete(self, collection: str, doc_id: str) -> None:
         with _backend("delete"):
@@ -84,7 +85,7 @@ class FirestoreStore:
             new = fn(current)
             if new is None:
                 return current
-            transaction.set(ref, new)
+            transaction.set(ref, _stored(new))
             return new
 
         with self._queued(ref.path), _backend("update"):
@@ -103,7 +104,7 @@ class FirestoreStore:
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
         query = self._collection(collection).where(filter=FieldFilter(field, "==", value))
         with _backend("find"):
-            return [(s.id, s.to_dict() or {}) for s in query.stream(**self._bounds())]
+            return [(s.id, _read(s.to_dict() or {})) for s in query.stream(**self._bounds())]
 
     def scan(self, collection: str) -> Iterator[tuple[str, Doc]]:
         # Paged, so that each page gets its own deadline however large the collection grows.
@@ -114,7 +115,7 @@ class FirestoreStore:
             with _backend("scan"):
                 snapshots = list(page.stream(**self._bounds()))
             for snapshot in snapshots:
-                yield snapshot.id, snapshot.to_dict() or {}
+                yield snapshot.id, _read(snapshot.to_dict() or {})
             if len(snapshots) < SCAN_PAGE:
                 return
             last = snapshots[-1]
@@ -215,5 +216,20 @@ def _backend(operation: str) -> Iterator[None]:
 def _to_doc(snapshot: Any) -> Doc | None:
     if not snapshot.exists:
         return None
-    doc: Doc = snapshot.to_dict()
+    return _read(snapshot.to_dict())
+
+
+# Firestore's TTL policies act only on Timestamp values: a number in ``expire_at`` would never
+# expire. The rest of the code speaks seconds since the epoch; the conversion lives here only.
+def _stored(doc: Doc) -> Doc:
+    expiry = doc.get(EXPIRE_AT)
+    if isinstance(expiry, (int, float)) and not isinstance(expiry, bool):
+        return {**doc, EXPIRE_AT: datetime.fromtimestamp(expiry, UTC)}
+    return doc
+
+
+def _read(doc: Doc) -> Doc:
+    expiry = doc.get(EXPIRE_AT)
+    if isinstance(expiry, datetime):
+        return {**doc, EXPIRE_AT: expiry.timestamp()}
     return doc

@@ -95,3 +95,14 @@ def test_firestore_down_during_the_mark_is_503(killable_firestore: Any) -> None:
     _, status, _ = error_response(caught.value, "webhook")
     assert status == 503
     assert queue.published == []
+
+
+def test_expiry_is_stored_as_a_timestamp_that_ttl_policies_act_on(firestore_store: Any) -> None:
+    from datetime import datetime
+
+    firestore_store.put("outcomes", "evt_ttl", {"status": "synced", "expire_at": 1_800_000_000.5})
+    raw = firestore_store._collection("outcomes").document("evt_ttl").get().to_dict()
+    assert isinstance(raw["expire_at"], datetime)
+    assert firestore_store.get("outcomes", "evt_ttl")["expire_at"] == 1_800_000_000.5
+    [(_, found)] = firestore_store.find("outcomes", "status", "synced")
+    assert found["expire_at"] == 1_800_000_000.5

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from shared.config import Settings
+from shared.config import PUSH, WEBHOOK, Needs, Settings
 from shared.deploy import plan, spec, stage
 from shared.deploy.__main__ import main as deploy_main
+from shared.errors import ConfigError
 from tests.infra.terraform import INFRA, load
 
 ROOT = INFRA.parent
@@ -221,26 +222,20 @@ def test_the_build_dir_holds_main_shared_and_requirements_only_and_imports(
 
 # -- Settings a deployed function starts with -----------------------------------------------------
 
-CONFIG_CONFLICT = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "shared/config.py requires STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET in every function, "
-        "but least privilege gives each function only the secret it uses: the required settings "
-        "must become per-function (remove this marker when they are)"
-    ),
-)
 
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=CONFIG_CONFLICT) for n in ("stripe_webhook", "hubspot_push")]
-)
-def test_the_settings_accept_exactly_what_deploy_gives_the_function(name: str) -> None:
+@pytest.mark.parametrize(("name", "needs"), [("stripe_webhook", WEBHOOK), ("hubspot_push", PUSH)])
+def test_the_settings_accept_exactly_what_deploy_gives_the_function(
+    name: str, needs: Needs
+) -> None:
     given = flags(deploy_steps()[name])
     env = dict(item.split("=", 1) for item in given["set-env-vars"].split(","))
     samples = {"STRIPE_WEBHOOK_SECRET": "whsec_sample", "STRIPE_SECRET_KEY": "sk_test_sample"}
     for item in given.get("set-secrets", "").split(","):
         env[item.split("=")[0]] = samples[item.split("=")[0]]
-    assert Settings.from_env(env).env == "gcp"
+    assert Settings.from_env(env, needs=needs).env == "gcp"
+    for secret in [item.split("=")[0] for item in given.get("set-secrets", "").split(",") if item]:
+        with pytest.raises(ConfigError, match=secret):
+            Settings.from_env({k: v for k, v in env.items() if k != secret}, needs=needs)
 
 
 def test_the_example_outputs_are_valid_json() -> None:

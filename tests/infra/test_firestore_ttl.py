@@ -5,8 +5,6 @@ production store hands to Firestore for ``expire_at``."""
 from datetime import datetime
 from typing import Any
 
-import pytest
-
 from shared.queue.base import ThinMessage
 from shared.store.base import EXPIRE_AT
 from shared.store.firestore import FirestoreStore
@@ -30,14 +28,6 @@ class _Recorder:
         self.written.append(doc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the store writes expire_at as seconds since the epoch (a number); Firestore TTL acts only "
-        "on Timestamp values, so the TTL policies never delete anything until FirestoreStore (or "
-        "the writers) store a datetime (remove this marker then)"
-    ),
-)
 def test_the_firestore_store_writes_expire_at_as_a_timestamp() -> None:
     client = _Recorder()
     message = ThinMessage(
