@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.plugins.emulators",
     "tests.plugins.doubles",
     "tests.plugins.kms",
+    "tests.plugins.browser",
     "tests.plugins.secret_manager",
 ]
