@@ -176,36 +176,9 @@ def test_demo_scenario_on_real_parts_leaves_no_customer_data(
     hubspot_double: Any,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    settings = Settings.from_env()
-    store = wiring.build_store(settings)
-    envelope = Envelope(wiring.build_key_service(settings))
-    account = stripe_double.add_account()
-    portal_id, token = hubspot_double.add_portal()
-    owner = projects.create_account(store, "owner@omniroo.test", time.time())
-    projects.create_project(
-        store,
-        envelope,
-        projects.NewProject(owner, account, False, token, str(portal_id)),
-        time.time(),
-    )
-    webhook = function_client("stripe_webhook")
-    push = function_client("hubspot_push", "cloudevent")
+    account, portal_id, token = connect_project(stripe_double, hubspot_double)
     messages: list[Any] = []
-
-    def deliver(event: dict[str, Any]) -> str:
-        body = json.dumps(event).encode()
-        response = webhook.post(
-            "/", data=body, headers={"Stripe-Signature": sign(body, SECRETS[0], int(time.time()))}
-        )
-        assert response.status_code == 200, response.get_data()
-        outcome = str(response.get_json()["outcome"])
-        if outcome != "accepted":  # nothing was published: do not wait on an empty pull
-            return outcome
-        for received in pull(gcp["subscriber"], gcp["subscription"]):
-            messages.append(received.message)
-            pushed = post_cloud_event(push, as_cloud_event(received, gcp["subscription"]))
-            assert pushed.status_code == 200
-        return outcome
+    deliver = deliverer(gcp, messages)
 
     steps = scenario.run(stripe_double, account, deliver)
 

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from scripts import lifecycle
-from shared.queue.base import ThinMessage
 from tests.leaks import hits
 from tests.plugins.stack import Stack
 
@@ -15,14 +14,7 @@ from tests.plugins.stack import Stack
 def test_lifecycle_moves_the_deal_and_leaves_no_billing_data_behind(
     stack: Stack, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued: list[ThinMessage] = []
-    publish = stack.runtime.queue.publish
-
-    def spy(message: ThinMessage) -> None:
-        queued.append(message)
-        publish(message)
-
-    monkeypatch.setattr(stack.runtime.queue, "publish", spy)
+    queued = stack.record_published(monkeypatch)
 
     def deliver(event: dict[str, Any]) -> None:
         assert stack.deliver(event).status_code == 200

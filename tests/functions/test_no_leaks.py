@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from scripts import scenario
-from shared.queue.base import ThinMessage
 from tests.leaks import dump, hits, store_violations
 from tests.plugins.stack import PLATFORM_KEY, SECRETS, Stack
 
@@ -15,14 +14,7 @@ from tests.plugins.stack import PLATFORM_KEY, SECRETS, Stack
 def test_scenario_leaves_only_ids_behind(
     stack: Stack, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued: list[ThinMessage] = []
-    publish = stack.runtime.queue.publish
-
-    def spy(message: ThinMessage) -> None:
-        queued.append(message)
-        publish(message)
-
-    monkeypatch.setattr(stack.runtime.queue, "publish", spy)
+    queued = stack.record_published(monkeypatch)
 
     def deliver(event: dict[str, Any]) -> str:
         response = stack.deliver(event)

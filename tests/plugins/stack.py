@@ -18,6 +18,7 @@ import pytest
 from shared import projects, wiring
 from shared.config import Settings
 from shared.hubspot.gateway import HubSpotGateway
+from shared.queue.base import ThinMessage
 from shared.webhook.signature import sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,18 @@ class Stack:
 
     def deliver_all(self) -> list[int]:
         return [self.deliver(e).status_code for e in self.stripe.events(self.account)]
+
+    def record_published(self, monkeypatch: pytest.MonkeyPatch) -> list[ThinMessage]:
+        """Every message the webhook queues from now on, still delivered to the worker."""
+        queued: list[ThinMessage] = []
+        publish = self.runtime.queue.publish
+
+        def spy(message: ThinMessage) -> None:
+            queued.append(message)
+            publish(message)
+
+        monkeypatch.setattr(self.runtime.queue, "publish", spy)
+        return queued
 
     def drain(self) -> None:
         assert self.runtime.queue.drain(timeout=30), "the worker did not finish in time"
