@@ -25,6 +25,8 @@ from werkzeug.wrappers import Request, Response
 from doubles.server import ServerThread
 from doubles.stripe_api import Account, Call, StripeApi
 from doubles.stripe_billing import BillingHelpers, billing_rules
+from doubles.stripe_connect import PREFIX as CONNECT_PREFIX
+from doubles.stripe_connect import ConnectOAuth
 from doubles.stripe_expand import expand
 from doubles.stripe_wire import (
     API_VERSION,
@@ -89,6 +91,12 @@ class StripeDouble(BillingHelpers):
         self.requests: list[dict[str, Any]] = []
         self.latency = 0.0
         self.base_url = ""
+        self.connect = ConnectOAuth(self.add_account, self._emit_for)
+
+    @property
+    def connect_base(self) -> str:
+        """What ``STRIPE_CONNECT_BASE`` should be: this server's Connect OAuth pages."""
+        return f"{self.base_url}/connect"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -123,6 +131,16 @@ class StripeDouble(BillingHelpers):
         with self._lock:
             self._accounts.setdefault(account_id, Account(account_id, livemode))
         return account_id
+
+    def deauthorize(self, account: str) -> None:
+        """The account's owner disconnects the platform from their Stripe Dashboard."""
+        with self._lock:
+            self.connect.deauthorized(account)
+
+    def _emit_for(self, account: str, type_: str, obj: dict[str, Any]) -> None:
+        with self._lock:
+            call = Call(self._known(account), {}, (random_id("req_", 14), None))
+            self._api._emit(call, type_, obj)
 
     def create_customer(self, account: str | None, **fields: Any) -> dict[str, Any]:
         with self._lock:
@@ -180,6 +198,8 @@ class StripeDouble(BillingHelpers):
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         request = Request(environ)
+        if request.path.startswith(CONNECT_PREFIX):
+            return self._connect(request)(environ, start_response)
         account_id = request.headers.get("Stripe-Account") or None
         request_id = random_id("req_", 14)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
@@ -234,6 +254,28 @@ class StripeDouble(BillingHelpers):
             if key:
                 account.saved[key] = _Saved(fingerprint, 200, body, request_id)
             return 200, body, {}
+
+    def _connect(self, request: Request) -> Response:
+        action = request.path.removeprefix(CONNECT_PREFIX)
+        with self._lock:
+            self.requests.append({"method": request.method, "path": request.path, "account": None})
+            if action == "authorize" and request.method == "GET":
+                status, page, headers = self.connect.authorize(request.args.to_dict())
+                return Response(page, status=status, headers=headers, content_type="text/html")
+            if request.method != "POST" or action not in ("token", "deauthorize"):
+                return Response(_dump({"error": "invalid_request"}), status=404)
+            try:
+                self._authenticate(request)
+            except StripeError as exc:
+                return Response(
+                    _dump(exc.body()), status=exc.status, content_type="application/json"
+                )
+            form = request.form.to_dict()
+            if action == "token":
+                status, body = self.connect.token(form)
+            else:
+                status, body = self.connect.deauthorize(form)
+        return Response(_dump(body), status=status, content_type="application/json")
 
     @staticmethod
     def _replay(saved: _Saved, fingerprint: str, key: str) -> tuple[int, bytes, dict[str, str]]:

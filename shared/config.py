@@ -32,6 +32,12 @@ class Settings:
     firestore_database: str = "(default)"
     hubspot_timeout: float = 10.0
     stripe_timeout: float = 10.0
+    stripe_client_id: str = ""
+    stripe_connect_base: str | None = None
+    hubspot_client_id: str = ""
+    hubspot_client_secret: str = ""
+    hubspot_auth_base: str = "https://app.hubspot.com"
+    public_url: str = "http://localhost:8080"
 
     @property
     def local(self) -> bool:
@@ -92,6 +98,12 @@ def _url(value: str, name: str) -> str:
     return value.rstrip("/")
 
 
+def _stripe_client_id(value: str, name: str) -> str:
+    if not value.startswith("ca_"):
+        raise ConfigError(f"{name} must be a Stripe Connect client id (ca_...)")
+    return value
+
+
 def _positive_int(value: str, name: str) -> int:
     try:
         number = int(value)
@@ -136,6 +148,12 @@ _TABLE: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "OMNIROO_FIRESTORE_DATABASE": ("firestore_database", _text),
     "OMNIROO_HUBSPOT_TIMEOUT": ("hubspot_timeout", _positive_float),
     "OMNIROO_STRIPE_TIMEOUT": ("stripe_timeout", _positive_float),
+    "STRIPE_CLIENT_ID": ("stripe_client_id", _stripe_client_id),
+    "STRIPE_CONNECT_BASE": ("stripe_connect_base", _url),
+    "HUBSPOT_CLIENT_ID": ("hubspot_client_id", _text),
+    "HUBSPOT_CLIENT_SECRET": ("hubspot_client_secret", _text),
+    "HUBSPOT_AUTH_BASE": ("hubspot_auth_base", _url),
+    "OMNIROO_PUBLIC_URL": ("public_url", _url),
 }
 
 
@@ -151,6 +169,10 @@ class Needs:
 
 WEBHOOK = Needs(("STRIPE_WEBHOOK_SECRET",))
 PUSH = Needs(("STRIPE_SECRET_KEY",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))
+# The callbacks' client ids and public URL are not secrets; deploy does not set them yet, so
+# they are checked where they are used (shared.oauth.flows raises ConfigError naming them).
+STRIPE_OAUTH = Needs(("STRIPE_SECRET_KEY",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))
+HUBSPOT_OAUTH = Needs(("HUBSPOT_CLIENT_SECRET",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))
 EVERYTHING = Needs(
     ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY")
 )

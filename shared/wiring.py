@@ -7,7 +7,7 @@ start, for the clients it uses.
 
 import functools
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared import logs
 from shared.clock import Clock, SystemClock
@@ -18,6 +18,9 @@ from shared.queue.base import ThinMessage
 from shared.store.base import EXPIRE_AT, Store
 from shared.sync.push import PushDeps
 from shared.webhook.ingest import IngestDeps
+
+if TYPE_CHECKING:
+    from shared.oauth.flows import OAuthDeps
 
 DEAD_LETTER_TTL_SECONDS = 30 * 24 * 3600
 
@@ -70,7 +73,50 @@ def build_push(settings: Settings, store: Store, envelope: Envelope, clock: Cloc
     stripe = StripeGateway(
         settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout
     )
-    return PushDeps(store=store, envelope=envelope, stripe=stripe, hubspot=hubspot, clock=clock)
+    refresher = None
+    if settings.hubspot_client_id and settings.hubspot_client_secret:
+        from shared.oauth.hubspot_tokens import HubSpotOAuthClient
+
+        refresher = HubSpotOAuthClient(
+            settings.hubspot_client_id,
+            settings.hubspot_client_secret,
+            settings.hubspot_api_base,
+            settings.hubspot_timeout,
+        ).refresh
+    return PushDeps(store, envelope, stripe, hubspot, clock, refresher)
+
+
+def build_oauth(settings: Settings, store: Store, envelope: Envelope, clock: Clock) -> "OAuthDeps":
+    """The OAuth flows' dependencies: the platform's Stripe client (client id, Connect base) and
+    HubSpot's token endpoints."""
+    import stripe
+
+    from shared.hubspot.gateway import HubSpotGateway
+    from shared.oauth.flows import OAuthDeps
+    from shared.oauth.hubspot_tokens import HubSpotOAuthClient
+
+    bases = {}
+    if settings.stripe_api_base:
+        bases["api"] = settings.stripe_api_base
+    if settings.stripe_connect_base:
+        bases["connect"] = settings.stripe_connect_base
+    client = stripe.StripeClient(
+        settings.stripe_secret_key,
+        client_id=settings.stripe_client_id or None,
+        base_addresses=bases,  # type: ignore[arg-type]
+        max_network_retries=1,
+    )
+    hubspot_oauth = HubSpotOAuthClient(
+        settings.hubspot_client_id,
+        settings.hubspot_client_secret,
+        settings.hubspot_api_base,
+        settings.hubspot_timeout,
+    )
+
+    def hubspot(token: str) -> HubSpotGateway:
+        return HubSpotGateway(token, clock, settings.hubspot_api_base, settings.hubspot_timeout)
+
+    return OAuthDeps(store, envelope, clock, settings, client, hubspot_oauth, hubspot)
 
 
 def dead_letter(store: Store, clock: Clock) -> Any:
@@ -112,6 +158,9 @@ class LocalRuntime:
             on_dead_letter=dead_letter(self.store, self.clock),
         )
 
+    def oauth(self) -> "OAuthDeps":
+        return build_oauth(self.settings, self.store, self.envelope, self.clock)
+
     def ingest(self) -> IngestDeps:
         return IngestDeps(self.store, self.queue, self.clock, self.settings.stripe_webhook_secrets)
 
@@ -150,3 +199,11 @@ def push_deps(settings: Settings) -> PushDeps:
     clock = SystemClock()
     store = build_store(settings)
     return build_push(settings, store, Envelope(build_key_service(settings)), clock)
+
+
+def oauth_deps(settings: Settings) -> "OAuthDeps":
+    """For the OAuth callbacks and the console: one set per instance."""
+    if settings.local:
+        return local_runtime(settings).oauth()
+    store = build_store(settings)
+    return build_oauth(settings, store, Envelope(build_key_service(settings)), SystemClock())

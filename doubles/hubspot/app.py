@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
@@ -184,6 +185,38 @@ class HubSpotDouble:
         with self._lock:
             self.requests.clear()
 
+    def token_requests(self) -> int:
+        """How many calls reached ``POST /oauth/v1/token`` (code exchanges and refreshes)."""
+        with self._lock:
+            return sum(1 for r in self.requests if r["path"] == "/oauth/v1/token")
+
+    def uninstall(self, portal_id: int, client_id: str) -> None:
+        """The portal uninstalls the app: every refresh token of that install stops working."""
+        with self._lock:
+            self._oauth.uninstall(portal_id, client_id)
+
+    def _authorize_page(self, request: Request) -> Response:
+        """HubSpot's install page: consent is given at once and the browser sent back with a
+        code for the portal named by ``portal_id`` (a double extension), or a new portal."""
+        args = request.args
+        redirect_uri, state = args.get("redirect_uri", ""), args.get("state", "")
+        with self._lock:
+            self.requests.append(
+                {"method": "GET", "path": request.path, "portal": None, "status": 302}
+            )
+            if not self._oauth.redirect_ok(args.get("client_id", ""), redirect_uri):
+                return Response("Invalid client_id or redirect_uri", status=400)
+            if args.get("deny") == "1":
+                back = {"error": "access_denied", "error_description": "The user cancelled"}
+            else:
+                portal_id = int(args["portal_id"]) if args.get("portal_id") else None
+                if portal_id is None or portal_id not in self._portals:
+                    portal_id, _ = self.add_portal(portal_id)
+                scopes = args.get("scope", "").split()
+                back = {"code": self._oauth.issue_code(portal_id, args["client_id"], scopes)}
+        location = f"{redirect_uri}?{urlencode({**back, 'state': state})}"
+        return Response("", status=302, headers={"Location": location})
+
     def _portal(self, portal_id: int) -> Portal:
         if portal_id not in self._portals:
             raise KeyError(f"unknown portal {portal_id}; add_portal() it first")
@@ -195,6 +228,8 @@ class HubSpotDouble:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         request = Request(environ)
+        if request.path == "/oauth/authorize":
+            return self._authorize_page(request)(environ, start_response)
         headers: dict[str, str] = {}
         portal: int | None = None
         delay = 0.0

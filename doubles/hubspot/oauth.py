@@ -65,6 +65,15 @@ class OAuth:
         self._codes[code] = _Grant(portal_id, client_id, list(scopes), "")
         return code
 
+    def redirect_ok(self, client_id: str, redirect_uri: str) -> bool:
+        app = self._apps.get(client_id)
+        return app is not None and app.redirect_uri == redirect_uri
+
+    def uninstall(self, portal_id: int, client_id: str) -> None:
+        for token, grant in list(self._refresh.items()):
+            if grant.portal_id == portal_id and grant.client_id == client_id:
+                self.revoke(token)
+
     def revoke(self, refresh_token: str) -> None:
         """The app is uninstalled: the refresh token and its access tokens stop working."""
         self._refresh.pop(refresh_token, None)

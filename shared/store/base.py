@@ -27,13 +27,23 @@ FIELDS: dict[str, frozenset[str]] = {
             "hubspot_status",
             "settings",
             "created_at",
+            # unknown deal stages the portal reported at HubSpot connect (settings_check)
+            "hubspot_warnings",
         }
     ),
     # "{stripe account}:{live|test}" -> project id
     "routes": frozenset({"project_id"}),
     # envelope-encrypted HubSpot tokens, one doc per project
     "tokens": frozenset(
-        {"project_id", "hubspot_access_token", "hubspot_refresh_token", "expires_at"}
+        {
+            "project_id",
+            "hubspot_access_token",
+            "hubspot_refresh_token",
+            "expires_at",
+            # single-flight refresh: who refreshes, until when (shared.tokens.access_token)
+            "refresh_lease_until",
+            "refresh_lease_owner",
+        }
     ),
     # Stripe event ids already accepted
     "event_marks": frozenset({"state", "claim", "project_id", "claimed_at", "expire_at"}),

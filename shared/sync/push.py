@@ -13,7 +13,10 @@ from shared.billing.mrr import BillingDataError
 from shared.clock import Clock
 from shared.crypto.envelope import Envelope
 from shared.errors import NotFound, PermanentFailure
+from shared.hubspot.calls import HubSpotRejected
 from shared.hubspot.gateway import HubSpotGateway
+from shared.oauth import hubspot_tokens
+from shared.oauth.hubspot_tokens import TokenRevoked
 from shared.project_settings import ProjectSettings
 from shared.queue.base import ThinMessage
 from shared.store.base import Store
@@ -31,6 +34,7 @@ class PushDeps:
     stripe: StripeGateway
     hubspot: Callable[[str], HubSpotGateway]  # access token -> gateway
     clock: Clock
+    refresher: tokens.Refresher | None = None  # HubSpot OAuth refresh; None: private apps only
 
 
 def handle(message: ThinMessage, deps: PushDeps) -> Outcome:
@@ -63,9 +67,27 @@ def _sync(message: ThinMessage, deps: PushDeps) -> Outcome:
     if collect is None:
         return Outcome("skipped", error_code=f"unsupported_object_{message.object_type}")
     try:
-        token = tokens.load(deps.store, deps.envelope, message.project_id).access_token
+        token = _token(deps, message.project_id)
+        settings = ProjectSettings.from_doc(project.get("settings"))
+        source = Source(deps.stripe, message.account, settings, deps.clock.now())
+        try:
+            return apply(collect(source, message.object_id), deps.hubspot(token))
+        except HubSpotRejected as exc:
+            if exc.status != 401 or deps.refresher is None:
+                raise
+            # Expired mid-flight (row 23): one forced refresh, one retry; writes are upserts.
+            token = _token(deps, message.project_id, rejected=token)
+            return apply(collect(source, message.object_id), deps.hubspot(token))
     except NotFound:
         return Outcome("skipped", error_code="project_not_connected")
-    settings = ProjectSettings.from_doc(project.get("settings"))
-    source = Source(deps.stripe, message.account, settings, deps.clock.now())
-    return apply(collect(source, message.object_id), deps.hubspot(token))
+    except TokenRevoked:
+        hubspot_tokens.mark_reconnect(deps.store, message.project_id)
+        return Outcome("failed", error_code="hubspot_reconnect_needed")
+
+
+def _token(deps: PushDeps, project_id: str, rejected: str | None = None) -> str:
+    if deps.refresher is None:
+        return tokens.load(deps.store, deps.envelope, project_id).access_token
+    return tokens.access_token(
+        deps.store, deps.envelope, deps.clock, project_id, deps.refresher, rejected
+    )

@@ -1,0 +1,24 @@
+"""Cloud Function ``hubspot_oauth_callback`` (HTTP GET): where HubSpot sends the browser back after
+the user approves (or refuses) the connection. Hands the query and the session cookie to
+``shared.oauth.callback``; everything else happens there.
+"""
+
+import flask
+import functions_framework
+
+from shared import logs, wiring
+from shared.accounts import sessions
+from shared.config import HUBSPOT_OAUTH, Settings
+from shared.oauth import callback
+
+logs.setup()
+SETTINGS = Settings.from_env(needs=HUBSPOT_OAUTH)
+DEPS = wiring.oauth_deps(SETTINGS)
+
+
+@functions_framework.http
+def hubspot_oauth_callback(request: flask.Request) -> callback.Response:
+    if request.method != "GET":
+        return "GET only", 405, {"Allow": "GET"}
+    cookie = request.cookies.get(sessions.cookie_name(SETTINGS.local))
+    return callback.answer("hubspot", request.args.to_dict(), cookie, DEPS)

@@ -1,0 +1,1 @@
+"""OAuth connections to Stripe and HubSpot: the flows, and HubSpot token upkeep."""
