@@ -1,0 +1,203 @@
+"""HubSpot OAuth through ``hubspot_oauth_callback`` and ``hubspot-api-client`` against the
+HubSpot double: connect (tokens encrypted, schema, pipelines), disconnect, and token upkeep:
+refresh ahead of expiry with one refresh for 20 workers (row 24), a 401 mid-flight (row 23), a
+dead refresh token (row 25)."""
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from shared import audit, tokens
+from shared.oauth import flows
+from shared.oauth.hubspot_tokens import HubSpotOAuthClient, TokenRevoked
+from shared.queue.base import ThinMessage
+from shared.sync import push
+from tests.functions.oauth_fixtures import (  # noqa: F401
+    HUBSPOT_CLIENT_ID,
+    HUBSPOT_CLIENT_SECRET,
+    PUBLIC_URL,
+    Owner,
+    follow,
+    oauth_env_fixture,
+    owner_fixture,
+    query_of,
+)
+
+
+def _connect(owner: Owner, **extra: str) -> Any:
+    url = flows.begin("hubspot", owner.deps, owner.session, owner.project_id)
+    return owner.callback("hubspot", follow(url, **extra))
+
+
+def test_begin_asks_for_the_smallest_scopes_and_the_exact_redirect(owner: Owner) -> None:
+    query = query_of(flows.begin("hubspot", owner.deps, owner.session, owner.project_id))
+    assert query["client_id"] == HUBSPOT_CLIENT_ID
+    assert query["redirect_uri"] == f"{PUBLIC_URL}/oauth/hubspot/callback"
+    scopes = query["scope"].split()
+    assert scopes == list(flows.HUBSPOT_SCOPES)
+    assert not [s for s in scopes if s.endswith(".delete") or "settings" in s or "users" in s]
+
+
+def test_connect_stores_encrypted_tokens_builds_the_schema_and_reads_pipelines(
+    owner: Owner,
+) -> None:
+    answer = _connect(owner)
+    assert answer.status_code == 303
+    store = owner.stack.runtime.store
+    project = store.get("projects", owner.project_id) or {}
+    assert project["hubspot_status"] == "connected"
+    portal = int(project["hubspot_portal_id"])
+    assert "omniroo" in owner.stack.hubspot.groups(portal, "contacts")
+    assert project["hubspot_warnings"] == []
+    doc = store.get("tokens", owner.project_id) or {}
+    held = tokens.load(store, owner.stack.runtime.envelope, owner.project_id)
+    assert held.refresh_token and held.access_token not in repr(doc)
+    assert held.refresh_token not in repr(doc)
+    assert held.expires_at == pytest.approx(owner.stack.clock.now() + 1800, abs=5)
+    assert [e.get("provider") for e in audit.trail(store, project["account_id"])] == ["hubspot"]
+
+
+def test_a_forged_state_makes_no_token_call(owner: Owner) -> None:
+    answer = owner.callback("hubspot", "code=abc&state=forged")
+    assert answer.status_code == 400
+    assert owner.stack.hubspot.token_requests() == 0
+
+
+def test_disconnect_deletes_the_refresh_token_at_hubspot_and_here(owner: Owner) -> None:
+    _connect(owner)
+    store, envelope = owner.stack.runtime.store, owner.stack.runtime.envelope
+    refresh = tokens.load(store, envelope, owner.project_id).refresh_token
+    assert refresh
+    flows.disconnect("hubspot", owner.deps, owner.session, owner.project_id)
+    assert store.get("tokens", owner.project_id) is None
+    client = HubSpotOAuthClient(
+        HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET, owner.stack.hubspot.base_url
+    )
+    with pytest.raises(TokenRevoked):
+        client.refresh(refresh)
+    assert (store.get("projects", owner.project_id) or {})["hubspot_status"] == "disconnected"
+
+
+class AheadClock:
+    """Our instances' clock, ``ahead`` seconds past real time; waits yield for a millisecond
+    instead of sleeping them (the HubSpot double keeps real time)."""
+
+    def __init__(self, ahead: float) -> None:
+        self.ahead = ahead
+        self.waits = 0
+
+    def now(self) -> float:
+        return time.time() + self.ahead
+
+    def sleep(self, seconds: float) -> None:
+        self.waits += 1
+        threading.Event().wait(0.001)
+
+
+def _refresher(owner: Owner) -> Any:
+    base = owner.stack.hubspot.base_url
+    return HubSpotOAuthClient(HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET, base).refresh
+
+
+def test_twenty_workers_at_expiry_make_exactly_one_refresh(owner: Owner) -> None:
+    _connect(owner)
+    store, envelope = owner.stack.runtime.store, owner.stack.runtime.envelope
+    old = tokens.load(store, envelope, owner.project_id).access_token
+    clock = AheadClock(1800 - 120)  # two minutes before expiry: inside the refresh margin
+    before = owner.stack.hubspot.token_requests()
+    refresher = _refresher(owner)
+    got: list[str] = []
+    start = threading.Barrier(20)
+
+    def worker() -> None:
+        start.wait()
+        got.append(tokens.access_token(store, envelope, clock, owner.project_id, refresher))
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert owner.stack.hubspot.token_requests() - before == 1
+    assert len(got) == 20 and len(set(got)) == 1 and got[0] != old
+    doc = store.get("tokens", owner.project_id) or {}
+    assert "refresh_lease_owner" not in doc
+
+
+def test_a_fresh_token_is_used_without_a_refresh(owner: Owner) -> None:
+    _connect(owner)
+    store, envelope = owner.stack.runtime.store, owner.stack.runtime.envelope
+    before = owner.stack.hubspot.token_requests()
+    token = tokens.access_token(store, envelope, AheadClock(0), owner.project_id, _refresher(owner))
+    assert token == tokens.load(store, envelope, owner.project_id).access_token
+    assert owner.stack.hubspot.token_requests() == before
+
+
+def test_a_token_rejected_mid_flight_is_refreshed_once(owner: Owner) -> None:
+    _connect(owner)
+    store, envelope = owner.stack.runtime.store, owner.stack.runtime.envelope
+    old = tokens.load(store, envelope, owner.project_id).access_token
+    before = owner.stack.hubspot.token_requests()
+    refresher = _refresher(owner)
+    new = tokens.access_token(store, envelope, AheadClock(0), owner.project_id, refresher, old)
+    assert new != old
+    # A second worker holding the same rejected token gets the new one, with no second refresh.
+    again = tokens.access_token(store, envelope, AheadClock(0), owner.project_id, refresher, old)
+    assert again == new
+    assert owner.stack.hubspot.token_requests() - before == 1
+
+
+def _message(owner: Owner, customer: str) -> ThinMessage:
+    return ThinMessage(
+        project_id=owner.project_id,
+        account=owner.stack.account,
+        event_id=f"evt_{customer}",
+        type="customer.created",
+        object_id=customer,
+        object_type="customer",
+        created=int(time.time()),
+        livemode=False,
+    )
+
+
+def _push_deps(owner: Owner, ahead: float) -> push.PushDeps:
+    deps = owner.stack.runtime.push
+    return push.PushDeps(
+        deps.store, deps.envelope, deps.stripe, deps.hubspot, AheadClock(ahead), _refresher(owner)
+    )
+
+
+def _route_to_stack_account(owner: Owner) -> None:
+    store = owner.stack.runtime.store
+    project = store.get("projects", owner.project_id) or {}
+    project.update(stripe_account=owner.stack.account, stripe_status="connected")
+    store.put("projects", owner.project_id, project)
+
+
+def test_the_push_refreshes_ahead_of_expiry_and_syncs(owner: Owner) -> None:
+    _connect(owner)
+    _route_to_stack_account(owner)
+    customer = owner.stack.stripe.create_customer(owner.stack.account, email="a@example.com")
+    before = owner.stack.hubspot.token_requests()
+    outcome = push.handle(_message(owner, customer["id"]), _push_deps(owner, 1800 - 60))
+    assert outcome.status == "synced"
+    assert owner.stack.hubspot.token_requests() - before == 1
+
+
+def test_an_uninstalled_app_marks_the_project_reconnect_and_acks(
+    owner: Owner, caplog: pytest.LogCaptureFixture
+) -> None:
+    _connect(owner)
+    _route_to_stack_account(owner)
+    store = owner.stack.runtime.store
+    portal = int((store.get("projects", owner.project_id) or {})["hubspot_portal_id"])
+    owner.stack.hubspot.uninstall(portal, HUBSPOT_CLIENT_ID)
+    customer = owner.stack.stripe.create_customer(owner.stack.account, email="b@example.com")
+    outcome = push.handle(_message(owner, customer["id"]), _push_deps(owner, 1800 - 60))
+    assert (outcome.status, outcome.error_code) == ("failed", "hubspot_reconnect_needed")
+    assert (store.get("projects", owner.project_id) or {})["hubspot_status"] == "reconnect"
+    assert "token refresh failed" in caplog.text
+    later = push.handle(_message(owner, customer["id"]), _push_deps(owner, 1800 - 60))
+    assert later.error_code == "project_not_connected"
