@@ -5,8 +5,8 @@
 locals {
   ttl_field = "expire_at"
   ttl_collections = toset([
-    "account_emails", "audit", "credentials", "dead_letters", "event_marks", "login_throttle",
-    "oauth_states", "outcomes", "sessions",
+    "account_emails", "accounts", "audit", "credentials", "dead_letters", "event_marks",
+    "login_throttle", "oauth_states", "outcomes", "projects", "reports", "sessions",
   ])
 }
 

@@ -15,11 +15,13 @@ Doc = dict[str, Any]
 # stored documents against this, and the Terraform TTL policies against ``EXPIRE_AT``.
 FIELDS: dict[str, frozenset[str]] = {
     # Omniroo user accounts (our users, not Stripe customers)
-    "accounts": frozenset({"email", "created_at", "status"}),
+    # (closed_at and expire_at once closed: purge deletes it for good after expire_at)
+    "accounts": frozenset({"email", "created_at", "status", "closed_at", "expire_at"}),
     # project settings and connection metadata
     "projects": frozenset(
         {
             "account_id",
+            "name",
             "stripe_account",
             "livemode",
             "stripe_status",
@@ -29,6 +31,9 @@ FIELDS: dict[str, frozenset[str]] = {
             "created_at",
             # unknown deal stages the portal reported at HubSpot connect (settings_check)
             "hubspot_warnings",
+            # set when the account closes: purge deletes the project for good after expire_at
+            "closed_at",
+            "expire_at",
         }
     ),
     # "{stripe account}:{live|test}" -> project id
@@ -98,6 +103,8 @@ FIELDS: dict[str, frozenset[str]] = {
             "expire_at",
         }
     ),
+    # security reports from the contact form, for the operator; never logged
+    "reports": frozenset({"name", "email", "message", "received_at", "expire_at"}),
 }
 COLLECTIONS = tuple(FIELDS)
 

@@ -1,0 +1,152 @@
+"""The console's pages through the ``console`` function: sign-up, sign-in, sign-out, password
+change, projects, settings, CSRF refusals, security headers and sign-in throttling."""
+
+import json
+
+from shared.accounts.ids import digest
+from shared.accounts.service import Accounts
+from shared.accounts.throttle import PAIR, client_key
+from shared.console import web
+from shared.console.app import ConsoleDeps, make_app
+from tests.functions.console_helpers import ORIGIN, PASSWORD, Console, console_fixture  # noqa: F401
+
+EMAIL = "ada@example.com"
+
+
+def test_sign_up_sign_out_sign_in_and_change_password(console: Console) -> None:
+    account_id = console.sign_up(EMAIL)
+    assert "Projects" in console.client.get("/projects").get_data(as_text=True)
+    assert console.post("/sign-out", csrf_from="/projects").status_code == 303
+    assert console.client.get("/projects").headers["Location"] == "/sign-in"
+
+    wrong = console.post("/sign-in", {"email": EMAIL, "password": "not the password"})
+    assert wrong.status_code == 401 and "Wrong email or password." in wrong.get_data(as_text=True)
+    signed_in = console.post("/sign-in", {"email": EMAIL, "password": PASSWORD})
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/projects"
+    cookie = signed_in.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+    new = "violet Harbor 42 cinnamon"
+    changed = console.post("/account/password", {"current": PASSWORD, "new": new}, "/account")
+    assert changed.status_code == 303
+    assert console.client.get("/account").status_code == 200  # the fresh session works
+    actions = [doc["action"] for _, doc in console.store.find("audit", "account_id", account_id)]
+    assert {"sign_up", "sign_out", "sign_in", "sign_in_failed", "password_changed"} <= set(actions)
+
+
+def test_a_password_over_72_bytes_is_refused_with_a_clear_message(console: Console) -> None:
+    answer = console.post("/sign-up", {"email": EMAIL, "password": "é" * 40})
+    assert answer.status_code == 400 and "72" in answer.get_data(as_text=True)
+
+
+def test_sign_in_and_sign_up_refuse_posts_without_the_pre_session_cookie_or_origin(
+    console: Console,
+) -> None:
+    token = console.csrf("/sign-in")
+    form = {"csrf_token": token, "email": EMAIL, "password": PASSWORD}
+    assert console.client.post("/sign-in", data=form).status_code == 403  # no Origin
+    evil = {"Origin": "https://evil.example"}
+    assert console.client.post("/sign-in", data=form, headers=evil).status_code == 403
+    referer = {"Referer": "https://evil.example/sign-in"}
+    assert console.client.post("/sign-up", data=form, headers=referer).status_code == 403
+    forged = {**form, "csrf_token": "x" * 43}
+    ours = {"Origin": ORIGIN}
+    assert console.client.post("/sign-in", data=forged, headers=ours).status_code == 403
+    fresh = console.client.__class__(console.client.application)  # a browser without the cookie
+    assert fresh.post("/sign-up", data=form, headers=ours).status_code == 403
+    assert console.store.find("accounts", "email", EMAIL) == []
+
+
+def test_signed_in_forms_refuse_a_missing_or_foreign_csrf_token(console: Console) -> None:
+    console.sign_up(EMAIL)
+    for path in ("/projects", "/sign-out", "/account/password", "/account/close"):
+        for token in (None, "forged"):
+            data = {"name": "x", "mode": "test"} | ({"csrf_token": token} if token else {})
+            answer = console.client.post(path, data=data, headers={"Origin": ORIGIN})
+            assert answer.status_code == 403, path
+    assert console.store.find("projects", "name", "x") == []
+    assert console.client.get("/projects").status_code == 200  # still signed in
+
+
+def test_every_response_carries_the_security_headers(console: Console) -> None:
+    for path in ("/sign-in", "/sign-up", "/contact", "/security", "/console.css", "/nowhere", "/"):
+        headers = console.client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "default-src 'self'" in csp and "base-uri 'none'" in csp
+        assert "form-action 'self' https://connect.stripe.com https://app.hubspot.com" in csp
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "Strict-Transport-Security" not in headers  # local mode is plain http
+    page = console.client.get("/sign-in").get_data(as_text=True)
+    assert "<script" not in page and "style=" not in page and "<main" in page
+    assert '<label for="email">' in page
+
+
+def test_hsts_outside_local_mode() -> None:
+    response = make_app_response(local=False)
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def make_app_response(local: bool) -> object:
+    from flask import Response
+
+    response = Response("")
+    web.security_headers(response, local, web.AUTHORIZE_HOSTS)
+    return response
+
+
+def test_projects_are_created_and_shown_with_their_settings(console: Console) -> None:
+    console.sign_up(EMAIL)
+    project_id = console.create_project("Shop", "live")
+    page = console.client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "Shop" in page and "live" in page and "disconnected" in page
+    assert "Connect Stripe" in page and "Connect HubSpot" in page
+    listing = console.client.get("/projects").get_data(as_text=True)
+    assert f"/projects/{project_id}" in listing
+    bad = console.post("/projects", {"name": "", "mode": "test"})
+    assert bad.status_code == 400 and "name:" in bad.get_data(as_text=True)
+
+    path = f"/projects/{project_id}/settings"
+    wrong = console.post(path, {"settings": '{"company_matching": "sometimes"}'}, path[:-9])
+    assert wrong.status_code == 400 and "company_matching" in wrong.get_data(as_text=True)
+    garbled = console.post(path, {"settings": "{"}, path[:-9])
+    assert garbled.status_code == 400 and "not JSON" in garbled.get_data(as_text=True)
+    saved = console.post(path, {"settings": json.dumps({"company_matching": "domain"})}, path[:-9])
+    assert saved.status_code == 303
+    assert console.store.get("projects", project_id)["settings"]["company_matching"] == "domain"
+
+
+def test_reconnect_is_shown_when_hubspot_needs_it(console: Console) -> None:
+    console.sign_up(EMAIL)
+    project_id = console.create_project()
+    doc = console.store.get("projects", project_id)
+    console.store.put("projects", project_id, {**doc, "hubspot_status": "reconnect"})
+    page = console.client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "needs reconnecting" in page and "Reconnect HubSpot" in page
+
+
+def test_without_the_oauth_flows_the_buttons_say_coming_soon(console: Console) -> None:
+    console.sign_up(EMAIL)
+    project_id = console.create_project()
+    deps = ConsoleDeps(
+        console.store, console.clock, Accounts(console.store, console.clock), ORIGIN, True
+    )
+    client = make_app(deps).test_client()
+    client.set_cookie("omniroo_session", console.client.get_cookie("omniroo_session").value)
+    page = client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "coming soon" in page and "disabled" in page
+
+
+def test_a_throttled_sign_in_answers_429_with_retry_after(console: Console) -> None:
+    now = console.clock.now()
+    pair = digest(PAIR.kind, EMAIL, client_key("127.0.0.1"))
+    console.store.put(
+        "login_throttle",
+        pair,
+        {"kind": "pair", "failures": 9, "next_at": now + 120, "expire_at": now + 3600},
+    )
+    answer = console.post("/sign-in", {"email": EMAIL, "password": PASSWORD})
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "120"
