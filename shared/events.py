@@ -43,3 +43,9 @@ EVENT_OBJECTS = MappingProxyType(
 
 def handled(event_type: str) -> bool:
     return event_type in EVENT_OBJECTS
+
+
+# Events about the connection itself rather than about data: handled by the webhook at once,
+# never queued for the push worker. The account's owner disconnecting Omniroo from their Stripe
+# Dashboard arrives as ``account.application.deauthorized`` (RELIABILITY row 17).
+CONNECTION_EVENTS = MappingProxyType({"account.application.deauthorized": "application"})

@@ -13,10 +13,10 @@ retry takes it over, so Stripe's retries always get another chance.
 import secrets
 from dataclasses import dataclass
 
-from shared import logs
+from shared import audit, logs, tokens
 from shared.clock import Clock
 from shared.errors import BadRequest, QueueUnavailable, StoreUnavailable, TransientError
-from shared.events import EVENT_OBJECTS
+from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS
 from shared.queue.base import Queue, ThinMessage
 from shared.store.base import EXPIRE_AT, Doc, Store
 from shared.webhook import event, signature
@@ -62,6 +62,8 @@ def receive(body: bytes, header: str | None, deps: IngestDeps) -> Result:
         # Authentic but unreadable: Stripe (or our own config) is broken, not an attacker.
         logs.alert("signed webhook could not be parsed", reason=str(exc))
         raise
+    if head.type in CONNECTION_EVENTS:
+        return _deauthorized(head, deps)
     project_id, ignored = _route(head, deps.store)
     if ignored:
         logs.info("webhook ignored", outcome=ignored, event_id=head.id, type=head.type)
@@ -151,3 +153,37 @@ def _settle(store: Store, event_id: str) -> None:
         store.update("event_marks", event_id, publish)
     except StoreUnavailable:
         logs.warning("could not settle event mark", event_id=event_id)
+
+
+def _deauthorized(head: event.EventHead, deps: IngestDeps) -> Result:
+    """The account disconnected Omniroo from its side: stop its sync now. The route goes, so
+    its later events are dropped as unknown; the project's HubSpot tokens are deleted; the
+    project says ``revoked``. Safe to repeat: a second delivery finds no route."""
+    if head.account is None:
+        return Result("ignored_platform_event", head.id)
+    key = route_key(head.account, head.livemode)
+    route = deps.store.get("routes", key)
+    if route is None:
+        # Omniroo's own disconnect removed the route first, or a repeat delivery.
+        logs.info("deauthorization for an unrouted account", event_id=head.id)
+        return Result("ignored_unknown_account", head.id)
+    project_id = str(route["project_id"])
+    deps.store.delete("routes", key)
+    tokens.delete(deps.store, project_id)
+
+    def revoke(doc: Doc | None) -> Doc | None:
+        return None if doc is None else {**doc, "stripe_status": "revoked"}
+
+    project = deps.store.update("projects", project_id, revoke)
+    if project is not None and project.get("account_id"):
+        audit.record(
+            deps.store,
+            deps.clock,
+            str(project["account_id"]),
+            "disconnect",
+            project_id=project_id,
+            provider="stripe",
+            reason="deauthorized",
+        )
+    logs.alert("stripe connection revoked by the account", project_id=project_id)
+    return Result("revoked", head.id)
