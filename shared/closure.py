@@ -29,7 +29,6 @@ from shared.accounts.sessions import Session
 from shared.accounts.throttle import COLLECTION as THROTTLE
 from shared.accounts.throttle import EMAIL, PAIR, client_key
 from shared.clock import Clock
-from shared.errors import OmnirooError
 from shared.store.base import EXPIRE_AT, Doc, Store
 from shared.webhook.ingest import route_key
 
@@ -131,7 +130,7 @@ def _revoke(deps: ClosureDeps, session: Session, project_id: str, project: Doc) 
             continue
         try:
             deps.flows.disconnect(provider, deps.oauth, session, project_id)
-        except OmnirooError as exc:  # revoked here regardless; the other side is told later
+        except Exception as exc:  # revoked here whatever the other side answers
             logs.alert(
                 "disconnect at closure failed", provider=provider, error_type=type(exc).__name__
             )
