@@ -4,6 +4,9 @@ It is reached through the real ``hubspot-api-client`` (``HubSpot(access_token=..
 and answers with HubSpot's status codes, JSON error bodies and ``X-HubSpot-RateLimit-*`` headers.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import random
 import threading
@@ -194,6 +197,31 @@ class HubSpotDouble:
         """The portal uninstalls the app: every refresh token of that install stops working."""
         with self._lock:
             self._oauth.uninstall(portal_id, client_id)
+
+    def uninstall_webhook(
+        self, portal_id: int, client_id: str, client_secret: str, uri: str
+    ) -> tuple[bytes, dict[str, str]]:
+        """Uninstall the app from the portal and return the app webhook HubSpot then sends to
+        ``uri``: its body and its v3 signature headers (POST it to the app's endpoint)."""
+        self.uninstall(portal_id, client_id)
+        event = {
+            "eventId": random.randint(1, 2**31),
+            "subscriptionType": "app.uninstalled",
+            "portalId": portal_id,
+            "appId": 0,
+            "occurredAt": int(self._wall_clock() * 1000),
+            "attemptNumber": 0,
+        }
+        body = json.dumps([event]).encode()
+        timestamp = str(int(self._wall_clock() * 1000))
+        message = b"POST" + uri.encode() + body + timestamp.encode()
+        digest = hmac.new(client_secret.encode(), message, hashlib.sha256).digest()
+        headers = {
+            "X-HubSpot-Signature-v3": base64.b64encode(digest).decode(),
+            "X-HubSpot-Request-Timestamp": timestamp,
+            "Content-Type": "application/json",
+        }
+        return body, headers
 
     def _authorize_page(self, request: Request) -> Response:
         """HubSpot's install page: consent is given at once and the browser sent back with a
