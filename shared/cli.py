@@ -9,6 +9,10 @@
                                                    shows a project's settings; --set replaces
                                                    them from a JSON file after validating them
                                                    and checking pipeline rules against HubSpot
+    incident        --since ISO --until ISO        accounts whose audit trail shows activity in
+                                                   the window, with the email to notify
+    purge                                          delete what has expired and closed accounts
+                                                   past their 29 days (the scheduled job, now)
 
 Settings come from the environment and ``.env`` like the functions' (OMNIROO_ENV=gcp writes to
 Firestore with Cloud KMS). Until the OAuth flows arrive, ``create-project`` is how a Stripe
@@ -112,6 +116,38 @@ def project_settings(args: argparse.Namespace) -> str:
     return "\n".join(["settings saved", *(f"warning: {p}" for p in problems)])
 
 
+def _instant(text: str) -> float:
+    """An ISO 8601 time with its offset (2026-11-01T00:00:00Z), as seconds since the epoch."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the offset (Z or +hh:mm): {text}")
+    return moment.timestamp()
+
+
+def incident(args: argparse.Namespace) -> str:
+    from shared import audit
+    from shared.errors import BadRequest
+
+    _, store, _ = _deps()
+    if args.until <= args.since:
+        raise BadRequest("--until must come after --since")
+    rows = audit.activity_between(store, args.since, args.until)
+    return "\n".join(f"{account_id}\t{email or '(account deleted)'}" for account_id, email in rows)
+
+
+def purge_now(args: argparse.Namespace) -> str:
+    from shared import purge
+
+    _, store, _ = _deps()
+    deleted = purge.run(store, SystemClock())
+    return "\n".join(f"{name}\t{count}" for name, count in sorted(deleted.items())) or "nothing"
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], str]]]:
     parser = argparse.ArgumentParser(
         prog="python -m shared.cli",
@@ -146,7 +182,13 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
         action="store_true",
         help="save even if a pipeline rule names something the portal lacks",
     )
+    p = sub.add_parser("incident", help="accounts active in a time window, with their email")
+    p.add_argument("--since", required=True, type=_instant, help="e.g. 2026-11-01T00:00:00Z")
+    p.add_argument("--until", required=True, type=_instant, help="exclusive end, ISO 8601")
+    sub.add_parser("purge", help="delete expired records and closed accounts past 29 days")
     commands: dict[str, Callable[[argparse.Namespace], str]] = {
+        "incident": incident,
+        "purge": purge_now,
         "settings": project_settings,
         "create-account": create_account,
         "create-project": create_project,
