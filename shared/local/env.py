@@ -18,6 +18,13 @@ SANDBOX = {
     "STRIPE_API_BASE": f"http://127.0.0.1:{SANDBOX_STRIPE_PORT}",
     "HUBSPOT_API_BASE": f"http://127.0.0.1:{SANDBOX_HUBSPOT_PORT}",
     "OMNIROO_DATA_DIR": ".omniroo/sandbox",
+    # OAuth against the doubles: the Stripe double serves Connect OAuth under /connect, the
+    # HubSpot double its install page at /oauth/authorize.
+    "STRIPE_CLIENT_ID": "ca_sandbox",
+    "STRIPE_CONNECT_BASE": f"http://127.0.0.1:{SANDBOX_STRIPE_PORT}/connect",
+    "HUBSPOT_CLIENT_ID": "sandbox-hubspot-client",
+    "HUBSPOT_CLIENT_SECRET": "sandbox-hubspot-secret-public-local-only",
+    "HUBSPOT_AUTH_BASE": f"http://127.0.0.1:{SANDBOX_HUBSPOT_PORT}",
 }
 
 
