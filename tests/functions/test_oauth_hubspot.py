@@ -201,3 +201,14 @@ def test_an_uninstalled_app_marks_the_project_reconnect_and_acks(
     assert "token refresh failed" in caplog.text
     later = push.handle(_message(owner, customer["id"]), _push_deps(owner, 1800 - 60))
     assert later.error_code == "project_not_connected"
+
+
+def test_a_401_mid_flight_refreshes_once_and_retries(owner: Owner) -> None:
+    _connect(owner)
+    _route_to_stack_account(owner)
+    customer = owner.stack.stripe.create_customer(owner.stack.account, email="c@example.com")
+    owner.stack.hubspot.fault("status", count=1, status=401, path_contains="/crm/")
+    before = owner.stack.hubspot.token_requests()
+    outcome = push.handle(_message(owner, customer["id"]), _push_deps(owner, 0))
+    assert outcome.status == "synced"
+    assert owner.stack.hubspot.token_requests() - before == 1
