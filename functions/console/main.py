@@ -37,7 +37,7 @@ def build() -> ConsoleDeps:
     try:
         from shared.oauth import flows as oauth_flows
 
-        oauth = wiring.build_oauth(SETTINGS, store, envelope, clock)  # type: ignore[attr-defined,unused-ignore]
+        oauth = wiring.build_oauth(SETTINGS, store, envelope, clock)
         flows = oauth_flows
     except (ImportError, AttributeError):
         logs.warning("console: OAuth flows not available; connect shows 'coming soon'")

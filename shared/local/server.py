@@ -2,8 +2,11 @@
 
     POST /stripe/webhook         stripe_webhook (point ``stripe listen --forward-to`` here)
     POST /pubsub/hubspot-push    hubspot_push, as Pub/Sub push would call it (CloudEvent)
+    GET  /oauth/stripe/callback  stripe_oauth_callback
+    GET  /oauth/hubspot/callback hubspot_oauth_callback
     GET  /healthz                liveness
-    GET  /                       what is running, and in sandbox mode the HubSpot contacts
+    GET  /sandbox                what is running, and in sandbox mode the HubSpot contacts
+         /                       the console (sign up, projects, account), as at the load balancer
 
 Locally the webhook's queue is an in-process worker that runs the push directly, so the
 /pubsub route is only there to try the CloudEvent entry point by hand. With no Stripe key in the
@@ -28,8 +31,13 @@ HOST, PORT = "127.0.0.1", 8080
 ROUTES = (
     ("POST", "/stripe/webhook", "stripe_webhook"),
     ("POST", "/pubsub/hubspot-push", "hubspot_push"),
+    ("GET", "/oauth/stripe/callback", "stripe_oauth_callback"),
+    ("GET", "/oauth/hubspot/callback", "hubspot_oauth_callback"),
     ("GET", "/healthz", "liveness"),
+    ("GET", "/sandbox", "sandbox"),
+    ("*", "/", "console"),
 )
+LOCAL_PATHS = ("/healthz", "/sandbox")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -49,7 +57,7 @@ def build(index: Callable[[], str] | None = None) -> WSGIApp:
     def healthz() -> tuple[str, int]:
         return "ok", 200
 
-    @root.get("/")
+    @root.get("/sandbox")
     def home() -> str:
         rows = "".join(
             f"<tr><td>{m}</td><td><code>{p}</code></td><td>{f}</td></tr>" for m, p, f in ROUTES
@@ -60,13 +68,23 @@ def build(index: Callable[[], str] | None = None) -> WSGIApp:
             f"<h1>Omniroo, running locally</h1><table>{rows}</table>{extra}</html>"
         )
 
-    return DispatcherMiddleware(
-        root.wsgi_app,
-        {
-            "/stripe/webhook": function_app("stripe_webhook"),
-            "/pubsub/hubspot-push": function_app("hubspot_push", "cloudevent"),
-        },
-    )
+    mounts = {
+        "/stripe/webhook": function_app("stripe_webhook"),
+        "/pubsub/hubspot-push": function_app("hubspot_push", "cloudevent"),
+        "/oauth/stripe/callback": function_app("stripe_oauth_callback"),
+        "/oauth/hubspot/callback": function_app("hubspot_oauth_callback"),
+    }
+    functions = DispatcherMiddleware(function_app("console"), mounts)
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path in LOCAL_PATHS:
+            return root.wsgi_app(environ, start_response)
+        if path in mounts:  # the function sees "/", as at its own URL, not a redirect to it
+            environ["PATH_INFO"] = path + "/"
+        return functions(environ, start_response)
+
+    return dispatch
 
 
 def main() -> None:
