@@ -9,7 +9,7 @@ from typing import Protocol
 
 from shared.clock import Clock
 from shared.crypto.envelope import Envelope, Sealed
-from shared.errors import NotFound, TransientError
+from shared.errors import NotFound, PermanentFailure, TransientError
 from shared.store.base import Doc, Store
 
 COLLECTION = "tokens"
@@ -105,7 +105,13 @@ def access_token(
             return current.access_token
         owner = secrets.token_hex(8)
         if _take_lease(store, project_id, doc, owner, now):
-            return _refresh(store, envelope, clock, project_id, current, owner, refresher)
+            try:
+                return _refresh(store, envelope, clock, project_id, current, owner, refresher)
+            except PermanentFailure:
+                # Refused for good: unless another instance rotated it meanwhile (re-read).
+                if refresh_token_changed(store, envelope, project_id, current.refresh_token):
+                    continue
+                raise
         clock.sleep(WAIT_SECONDS)
     raise RefreshBusy("hubspot token refresh still in progress elsewhere")
 
