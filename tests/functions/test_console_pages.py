@@ -3,6 +3,8 @@ change, projects, settings, CSRF refusals, security headers and sign-in throttli
 
 import json
 
+from flask import Response
+
 from shared.accounts.ids import digest
 from shared.accounts.service import Accounts
 from shared.accounts.throttle import PAIR, client_key
@@ -85,16 +87,9 @@ def test_every_response_carries_the_security_headers(console: Console) -> None:
 
 
 def test_hsts_outside_local_mode() -> None:
-    response = make_app_response(local=False)
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-
-
-def make_app_response(local: bool) -> object:
-    from flask import Response
-
     response = Response("")
-    web.security_headers(response, local, web.AUTHORIZE_HOSTS)
-    return response
+    web.security_headers(response, False, web.AUTHORIZE_HOSTS)
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
 def test_projects_are_created_and_shown_with_their_settings(console: Console) -> None:
@@ -150,3 +145,47 @@ def test_a_throttled_sign_in_answers_429_with_retry_after(console: Console) -> N
     answer = console.post("/sign-in", {"email": EMAIL, "password": PASSWORD})
     assert answer.status_code == 429
     assert answer.headers["Retry-After"] == "120"
+
+
+class RecordingFlows:
+    """Stands in for shared.oauth.flows: the console's side of the contract only."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+
+    def begin(self, provider: str, deps: object, session: object, project_id: str) -> str:
+        self.calls.append(("begin", provider, project_id))
+        return f"https://connect.stripe.com/oauth/authorize?state=s&p={project_id}"
+
+    def disconnect(self, provider: str, deps: object, session: object, project_id: str) -> None:
+        self.calls.append(("disconnect", provider, project_id))
+
+
+def test_connect_redirects_to_the_authorize_page_and_disconnect_calls_the_flows(
+    console: Console,
+) -> None:
+    console.sign_up(EMAIL)
+    project_id = console.create_project()
+    flows = RecordingFlows()
+    accounts = Accounts(console.store, console.clock)
+    deps = ConsoleDeps(console.store, console.clock, accounts, ORIGIN, True, flows=flows)
+    client = make_app(deps).test_client()
+    client.set_cookie("omniroo_session", console.client.get_cookie("omniroo_session").value)
+    page = client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "coming soon" not in page and "disabled" not in page
+    csrf = console.csrf(f"/projects/{project_id}")
+    headers = {"Origin": ORIGIN}
+    connect = client.post(
+        f"/projects/{project_id}/connect/stripe", data={"csrf_token": csrf}, headers=headers
+    )
+    assert connect.status_code == 303
+    assert connect.headers["Location"].startswith("https://connect.stripe.com/oauth/authorize")
+    gone = client.post(
+        f"/projects/{project_id}/disconnect/hubspot", data={"csrf_token": csrf}, headers=headers
+    )
+    assert gone.status_code == 303 and gone.headers["Location"] == f"/projects/{project_id}"
+    unknown = client.post(
+        f"/projects/{project_id}/connect/paypal", data={"csrf_token": csrf}, headers=headers
+    )
+    assert unknown.status_code == 404
+    assert flows.calls == [("begin", "stripe", project_id), ("disconnect", "hubspot", project_id)]
