@@ -3,6 +3,7 @@ change, projects, settings, CSRF refusals, security headers and sign-in throttli
 
 import json
 
+import flask
 from flask import Response
 
 from shared.accounts.ids import digest
@@ -189,3 +190,13 @@ def test_connect_redirects_to_the_authorize_page_and_disconnect_calls_the_flows(
     )
     assert unknown.status_code == 404
     assert flows.calls == [("begin", "stripe", project_id), ("disconnect", "hubspot", project_id)]
+
+
+def test_the_client_address_is_the_load_balancers_entry_never_what_the_client_wrote() -> None:
+    app = flask.Flask("t")
+    forwarded = {"X-Forwarded-For": "6.6.6.6, 203.0.113.5, 130.211.0.1"}
+    with app.test_request_context("/", headers=forwarded, environ_base={"REMOTE_ADDR": "10.1.1.1"}):
+        assert web.client_address(flask.request, 2) == "203.0.113.5"
+        assert web.client_address(flask.request, 0) == "10.1.1.1"
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.1.1.1"}):
+        assert web.client_address(flask.request, 2) == "10.1.1.1"
