@@ -35,7 +35,7 @@ from shared.accounts.sessions import Session
 from shared.accounts.throttle import Throttled
 from shared.clock import Clock
 from shared.console import web
-from shared.errors import BadRequest, NotFound, OmnirooError
+from shared.errors import BadRequest, ConfigError, NotFound, OmnirooError
 from shared.project_settings import ProjectSettings
 from shared.store.base import Doc, Store
 from shared.sync import outcomes
@@ -124,7 +124,9 @@ def make_app(deps: ConsoleDeps) -> flask.Flask:
             if isinstance(exc, Throttled):
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
-        logs.alert("console failed", error_type=type(exc).__name__)
+        # A ConfigError names the missing setting (never its value): the operator needs it.
+        reason = str(exc) if isinstance(exc, ConfigError) else ""
+        logs.alert("console failed", error_type=type(exc).__name__, reason=reason)
         return page("message.html", 503, title="Unavailable", message="Try again shortly.")
 
     @app.errorhandler(404)
