@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from shared import audit, tokens
+from shared.errors import NotFound
 from shared.oauth import flows
 from shared.oauth.hubspot_tokens import HubSpotOAuthClient, TokenRevoked
 from shared.queue.base import ThinMessage
@@ -19,6 +20,7 @@ from tests.functions.oauth_fixtures import (  # noqa: F401
     HUBSPOT_CLIENT_SECRET,
     PUBLIC_URL,
     Owner,
+    add_owner,
     follow,
     oauth_env_fixture,
     owner_fixture,
@@ -212,3 +214,19 @@ def test_a_401_mid_flight_refreshes_once_and_retries(owner: Owner) -> None:
     outcome = push.handle(_message(owner, customer["id"]), _push_deps(owner, 0))
     assert outcome.status == "synced"
     assert owner.stack.hubspot.token_requests() - before == 1
+
+
+def test_the_user_cancelling_at_hubspot_exchanges_nothing(owner: Owner) -> None:
+    answer = _connect(owner, deny="1")
+    assert answer.status_code == 200 and b"did not connect HubSpot" in answer.data
+    assert owner.stack.hubspot.token_requests() == 0
+
+
+def test_another_accounts_project_cannot_be_connected_or_disconnected(owner: Owner) -> None:
+    _, other_project = add_owner(owner.stack, "neighbour@omniroo.test")
+    with pytest.raises(NotFound):
+        flows.begin("hubspot", owner.deps, owner.session, other_project)
+    with pytest.raises(NotFound):
+        flows.disconnect("hubspot", owner.deps, owner.session, other_project)
+    with pytest.raises(NotFound):
+        flows.begin("dropbox", owner.deps, owner.session, owner.project_id)
