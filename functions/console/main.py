@@ -13,6 +13,7 @@ from shared import logs, wiring
 from shared.accounts.service import Accounts
 from shared.clock import SystemClock
 from shared.config import Needs, Settings
+from shared.console import web
 from shared.console.app import ConsoleDeps, make_app
 
 # The console revokes connections (Stripe deauthorize with the platform key) and handles tokens.
@@ -50,6 +51,11 @@ def build() -> ConsoleDeps:
         proxy_hops=0 if SETTINGS.local else LOAD_BALANCER_HOPS,
         flows=flows,
         oauth=oauth,
+        # Form posts redirect to the providers' authorize pages: CSP form-action must allow them.
+        form_hosts=(
+            web.origin_of(SETTINGS.stripe_connect_base or "https://connect.stripe.com"),
+            web.origin_of(SETTINGS.hubspot_auth_base),
+        ),
     )
 
 

@@ -79,7 +79,7 @@ def test_every_response_carries_the_security_headers(console: Console) -> None:
         assert "default-src 'self'" in csp and "base-uri 'none'" in csp
         assert "form-action 'self' https://connect.stripe.com https://app.hubspot.com" in csp
         assert headers["X-Frame-Options"] == "DENY"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "Strict-Transport-Security" not in headers  # local mode is plain http
     page = console.client.get("/sign-in").get_data(as_text=True)
