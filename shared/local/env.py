@@ -18,6 +18,8 @@ SANDBOX = {
     "STRIPE_API_BASE": f"http://127.0.0.1:{SANDBOX_STRIPE_PORT}",
     "HUBSPOT_API_BASE": f"http://127.0.0.1:{SANDBOX_HUBSPOT_PORT}",
     "OMNIROO_DATA_DIR": ".omniroo/sandbox",
+    # The browser must come back to the host it signed in on, or its session cookie is lost.
+    "OMNIROO_PUBLIC_URL": "http://127.0.0.1:8080",
     # OAuth against the doubles: the Stripe double serves Connect OAuth under /connect, the
     # HubSpot double its install page at /oauth/authorize.
     "STRIPE_CLIENT_ID": "ca_sandbox",

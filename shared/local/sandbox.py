@@ -13,11 +13,23 @@ from shared.config import Settings
 from shared.hubspot.gateway import HubSpotGateway
 from shared.local import env
 from shared.local.forwarder import Forwarder
+from shared.store.base import Store
+
+
+def connected_accounts(store: Store) -> list[str]:
+    """Every Stripe account a project is connected to, including those connected in the console."""
+    return sorted({key.split(":")[0] for key, _ in store.scan("routes")})
 
 
 class Sandbox:
-    def __init__(self, webhook_url: str) -> None:
+    def __init__(
+        self,
+        webhook_url: str,
+        stripe_port: int = env.SANDBOX_STRIPE_PORT,
+        hubspot_port: int = env.SANDBOX_HUBSPOT_PORT,
+    ) -> None:
         self.webhook_url = webhook_url
+        self.ports = (stripe_port, hubspot_port)
         self.stripe = StripeDouble(platform_key=env.SANDBOX["STRIPE_SECRET_KEY"])
         self.hubspot = HubSpotDouble()
         self.account = ""
@@ -30,11 +42,8 @@ class Sandbox:
         for stale in ("omniroo.db", "omniroo.db-wal", "omniroo.db-shm"):
             (settings.data_dir / stale).unlink(missing_ok=True)
         # Fixed ports, so the printed curl lines and .env values stay true across restarts.
-        for double, port in (
-            (self.stripe, env.SANDBOX_STRIPE_PORT),
-            (self.hubspot, env.SANDBOX_HUBSPOT_PORT),
-        ):
-            double.base_url = ServerThread(double, port).start()
+        self.stripe.base_url = ServerThread(self.stripe, self.ports[0]).start()
+        self.hubspot.base_url = ServerThread(self.hubspot, self.ports[1]).start()
         self.account = self.stripe.add_account()
         self.portal_id, self.token = self.hubspot.add_portal()
         runtime = wiring.local_runtime(settings)
@@ -46,12 +55,18 @@ class Sandbox:
             projects.NewProject(owner, self.account, False, self.token, str(self.portal_id)),
             time.time(),
         )
+        # The console's "Connect HubSpot" goes through the double's install page.
+        self.hubspot.register_oauth_app(
+            settings.hubspot_client_id,
+            settings.hubspot_client_secret,
+            f"{settings.public_url}/oauth/hubspot/callback",
+        )
         Forwarder(
             settings.stripe_secret_key,
             self.stripe.base_url,
             self.webhook_url,
             settings.stripe_webhook_secrets[0],
-            lambda: [self.account],
+            lambda: connected_accounts(runtime.store),
         ).start()
 
     def describe_text(self) -> str:
