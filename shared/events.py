@@ -49,3 +49,8 @@ def handled(event_type: str) -> bool:
 # never queued for the push worker. The account's owner disconnecting Omniroo from their Stripe
 # Dashboard arrives as ``account.application.deauthorized`` (RELIABILITY row 17).
 CONNECTION_EVENTS = MappingProxyType({"account.application.deauthorized": "application"})
+
+
+def subscribed() -> list[str]:
+    """Every event type the Stripe webhook endpoint must be registered for."""
+    return sorted({*EVENT_OBJECTS, *CONNECTION_EVENTS})

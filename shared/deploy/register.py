@@ -25,7 +25,7 @@ import stripe
 
 from shared.config import load_dotenv
 from shared.errors import OmnirooError
-from shared.events import EVENT_OBJECTS
+from shared.events import subscribed
 from shared.secrets import SecretError, SecretManager, build_client
 
 TAG_KEY, TAG_VALUE = "omniroo", "connect"
@@ -46,7 +46,7 @@ class Result:
 
 
 def event_types() -> list[str]:
-    return sorted(EVENT_OBJECTS)
+    return subscribed()
 
 
 def register(

@@ -10,7 +10,7 @@ import stripe
 from doubles.secret_manager_double import SecretManagerDouble
 from doubles.stripe_double import StripeDouble
 from shared.deploy import register
-from shared.events import EVENT_OBJECTS
+from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS
 from shared.secrets import SecretManager
 from tests.plugins.secret_manager import PROJECT, create_secret
 
@@ -44,7 +44,7 @@ def test_first_run_creates_one_connect_endpoint_for_exactly_the_handled_types(
     assert result.action == "created" and result.endpoint_id == endpoint["id"]
     assert endpoint["connect"] is True
     assert endpoint["url"] == URL
-    assert sorted(endpoint["enabled_events"]) == sorted(EVENT_OBJECTS)
+    assert sorted(endpoint["enabled_events"]) == sorted({*EVENT_OBJECTS, *CONNECTION_EVENTS})
     assert endpoint["api_version"] == stripe.api_version
     assert endpoint["metadata"] == {"omniroo": "connect"}
     # the signing secret, shown once by Stripe, is the new version of the secret
@@ -69,7 +69,7 @@ def test_running_again_creates_nothing_and_restores_the_event_types(
         first.endpoint_id,
         None,
     )
-    assert sorted(endpoint["enabled_events"]) == sorted(EVENT_OBJECTS)
+    assert sorted(endpoint["enabled_events"]) == sorted({*EVENT_OBJECTS, *CONNECTION_EVENTS})
     assert endpoint["status"] == "enabled"
     assert secret_manager_double.versions(SECRET_NAME) == [1]
     assert again.warnings == ()
@@ -95,7 +95,7 @@ def test_an_endpoint_made_by_hand_at_the_url_is_adopted_and_the_missing_secret_s
     [endpoint] = stripe_double.webhook_endpoints()
     assert result.endpoint_id == by_hand.id and result.action == "updated"
     assert endpoint["metadata"] == {"omniroo": "connect"}
-    assert sorted(endpoint["enabled_events"]) == sorted(EVENT_OBJECTS)
+    assert sorted(endpoint["enabled_events"]) == sorted({*EVENT_OBJECTS, *CONNECTION_EVENTS})
     assert any("found by its URL" in w for w in result.warnings)
     assert any("has no version" in w for w in result.warnings)
 
