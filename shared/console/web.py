@@ -1,7 +1,9 @@
 """What every console response and every POST goes through.
 
 Security headers: a CSP with no script at all and forms only to ourselves and the OAuth authorize
-hosts, frame denial, no referrer, nosniff, and HSTS outside local mode.
+hosts, frame denial, nosniff, HSTS outside local mode, and ``Referrer-Policy: same-origin``: no
+referrer leaves for another site, and our own form posts keep their ``Origin`` (under
+``no-referrer`` a browser sends ``Origin: null``, which the check below would have to refuse).
 
 CSRF. A signed-in form carries ``sessions.csrf_token(session)`` (an HMAC keyed with the session
 token) and every POST checks it. The sign-in and sign-up forms have no session yet, so they use a
