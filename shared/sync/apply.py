@@ -28,6 +28,7 @@ def apply(plan: Sequence[Op] | Op, hubspot: HubSpotGateway) -> Outcome:
     ops = list(plan) if isinstance(plan, Sequence) else [plan]
     first: Outcome | None = None
     written: dict[Ref, str] = {}
+    failures: list[str] = []
     for op in ops:
         if isinstance(op, Skip | FlagDeleted | Archive):
             first = first or _single(op, hubspot)
@@ -35,7 +36,7 @@ def apply(plan: Sequence[Op] | Op, hubspot: HubSpotGateway) -> Outcome:
     groups = sorted({(u.object_type, u.id_property) for u in upserts}, key=_rank)
     for object_type, id_property in groups:
         batch = [u for u in upserts if (u.object_type, u.id_property) == (object_type, id_property)]
-        for result in _upsert_all(batch, hubspot):
+        for result in _upsert_all(batch, hubspot, failures):
             written[Ref(object_type, id_property, result.stripe_id)] = result.hubspot_id
     links = [op for op in ops if isinstance(op, Link)]
     prunes = [op for op in ops if isinstance(op, Prune)]
@@ -45,6 +46,8 @@ def apply(plan: Sequence[Op] | Op, hubspot: HubSpotGateway) -> Outcome:
     _link(links, written, current, hubspot)
     if upserts:
         primary = written.get(ref(upserts[0]), "")
+        if failures:  # the rest is written; the refused records are named by their code
+            return Outcome("failed", hubspot_id=primary, error_code=failures[0])
         return Outcome("synced", hubspot_id=primary)
     return first or Outcome("skipped", error_code="nothing_to_sync")
 
@@ -73,17 +76,28 @@ def _single(op: Skip | FlagDeleted | Archive, hubspot: HubSpotGateway) -> Outcom
     return Outcome("synced", hubspot_id=hubspot_id)
 
 
-def _upsert_all(batch: list[Upsert], hubspot: HubSpotGateway) -> list[Written]:
+def _upsert_all(batch: list[Upsert], hubspot: HubSpotGateway, failures: list[str]) -> list[Written]:
     if batch[0].object_type == "contacts":
         # Contacts can collide on email, which HubSpot reports for the whole batch: one by one.
         return [_upsert(op, hubspot) for op in batch]
     try:
-        return hubspot.upsert(batch)
+        written = hubspot.upsert(batch)
     except HubSpotRejected as exc:
         if exc.status == 400 and "PROPERTY_DOESNT_EXIST" in exc.detail:
             hubspot.ensure_schema([batch[0].object_type])
-            return hubspot.upsert(batch)
-        raise
+            written = []
+        elif len(batch) > 1:
+            written = []  # one bad record refuses the whole batch: find it below, keep the rest
+        else:
+            raise
+    done = {w.stripe_id for w in written}
+    # Records a batch did not write (refused with it, or missing from a 207) go one by one.
+    for op in [op for op in batch if op.id not in done]:
+        try:
+            written += hubspot.upsert([op])
+        except HubSpotRejected as exc:
+            failures.append(exc.code)
+    return written
 
 
 def _upsert(op: Upsert, hubspot: HubSpotGateway, schema_checked: bool = False) -> Written:
