@@ -74,3 +74,12 @@ output "nat_ips" {
 output "public_urls" {
   value = { for name, fn in local.public_functions : name => "https://${var.domain}${trimsuffix(fn.path, "*")}" }
 }
+
+output "oauth" {
+  description = "What the functions need to build OAuth URLs: client ids (not secrets) and the public URL."
+  value = {
+    stripe_client_id  = var.stripe_client_id
+    hubspot_client_id = var.hubspot_client_id
+    public_url        = "https://${var.domain}"
+  }
+}

@@ -191,3 +191,23 @@ variable "push_failure_ratio" {
     error_message = "push_failure_ratio must be between 0 and 1."
   }
 }
+
+variable "stripe_client_id" {
+  description = "The Connect platform's client id (ca_...), from the Stripe Dashboard's Connect settings. Not a secret."
+  type        = string
+
+  validation {
+    condition     = can(regex("^ca_[0-9A-Za-z]+$", var.stripe_client_id))
+    error_message = "stripe_client_id must be a Stripe Connect client id (ca_...)."
+  }
+}
+
+variable "hubspot_client_id" {
+  description = "The HubSpot public app's client id (a UUID). Not a secret; its client secret goes to Secret Manager."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9a-f-]{36}$", var.hubspot_client_id))
+    error_message = "hubspot_client_id must be the HubSpot app's client id (a UUID)."
+  }
+}

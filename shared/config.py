@@ -168,7 +168,10 @@ class Needs:
 
 
 WEBHOOK = Needs(("STRIPE_WEBHOOK_SECRET",))
-PUSH = Needs(("STRIPE_SECRET_KEY",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))
+# The push refreshes HubSpot OAuth tokens, which takes the app's client secret.
+PUSH = Needs(
+    ("STRIPE_SECRET_KEY", "HUBSPOT_CLIENT_SECRET"), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY")
+)
 # The callbacks' client ids and public URL are not secrets; deploy does not set them yet, so
 # they are checked where they are used (shared.oauth.flows raises ConfigError naming them).
 STRIPE_OAUTH = Needs(("STRIPE_SECRET_KEY",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))

@@ -118,6 +118,16 @@ class _Outputs:
         return str(accounts[who])
 
 
+def _oauth_env(out: "_Outputs") -> dict[str, str]:
+    """Client ids and the public URL (none is a secret), so OAuth settings are whole at start."""
+    oauth = out.get("oauth")
+    return {
+        "STRIPE_CLIENT_ID": str(oauth["stripe_client_id"]),
+        "HUBSPOT_CLIENT_ID": str(oauth["hubspot_client_id"]),
+        "OMNIROO_PUBLIC_URL": str(oauth["public_url"]),
+    }
+
+
 def _function_steps(fn: Function, out: _Outputs, versions: Mapping[str, str]) -> list[Step]:
     project, region = str(out.get("project_id")), str(out.get("region"))
     topics = out.get("topics")
@@ -129,6 +139,7 @@ def _function_steps(fn: Function, out: _Outputs, versions: Mapping[str, str]) ->
         "OMNIROO_KMS_KEY": str(out.get("kms_key")),
         "OMNIROO_EVENTS_TOPIC": str(topics["events"]),
         "OMNIROO_FIRESTORE_DATABASE": str(out.get("firestore_database")),
+        **_oauth_env(out),
     }
     argv = [
         "gcloud", "functions", "deploy", fn.name, "--gen2", *where,

@@ -229,7 +229,11 @@ def test_the_settings_accept_exactly_what_deploy_gives_the_function(
 ) -> None:
     given = flags(deploy_steps()[name])
     env = dict(item.split("=", 1) for item in given["set-env-vars"].split(","))
-    samples = {"STRIPE_WEBHOOK_SECRET": "whsec_sample", "STRIPE_SECRET_KEY": "sk_test_sample"}
+    samples = {
+        "STRIPE_WEBHOOK_SECRET": "whsec_sample",
+        "STRIPE_SECRET_KEY": "sk_test_sample",
+        "HUBSPOT_CLIENT_SECRET": "hubspot-secret-sample",
+    }
     for item in given.get("set-secrets", "").split(","):
         env[item.split("=")[0]] = samples[item.split("=")[0]]
     assert Settings.from_env(env, needs=needs).env == "gcp"

@@ -202,7 +202,7 @@ def test_the_roles_the_brief_names_for_the_deployed_functions() -> None:
     assert webhook.secrets == ("STRIPE_WEBHOOK_SECRET",)
     assert spec.Binding("roles/pubsub.publisher", "topic:events") in webhook.roles
     assert not any(b.on == "kms_key" for b in webhook.roles)  # it stores no token
-    assert push.secrets == ("STRIPE_SECRET_KEY",)
+    assert sorted(push.secrets) == ["HUBSPOT_CLIENT_SECRET", "STRIPE_SECRET_KEY"]  # refresh
     assert push.trigger == "events"
     assert not any(b.on.startswith("topic:") for b in push.roles)
     assert SPEC.functions["purge"].roles == (spec.Binding("roles/datastore.user", "project"),)
