@@ -46,7 +46,7 @@ def build() -> ConsoleDeps:
         store=store,
         clock=clock,
         accounts=Accounts(store, clock),
-        public_url=getattr(SETTINGS, "public_url", "http://localhost:8080"),
+        public_url=SETTINGS.public_url,
         local=SETTINGS.local,
         proxy_hops=0 if SETTINGS.local else LOAD_BALANCER_HOPS,
         flows=flows,
