@@ -28,7 +28,7 @@ import flask
 from werkzeug.wrappers import Response
 
 from shared import audit, closure, logs, reports
-from shared.accounts import access, sessions
+from shared.accounts import access, passwords, sessions
 from shared.accounts.ids import new_id
 from shared.accounts.service import Accounts
 from shared.accounts.sessions import Session
@@ -64,6 +64,10 @@ def make_app(deps: ConsoleDeps) -> flask.Flask:
         "omniroo_console", template_folder=str(HERE / "templates"), static_folder=None
     )
     app.config["MAX_CONTENT_LENGTH"] = MAX_FORM_BYTES
+    # The forms state the password rules the service enforces, from the same constants.
+    app.jinja_env.globals.update(
+        password_min=passwords.MIN_LENGTH, password_max_bytes=passwords.MAX_BYTES
+    )
 
     def session() -> Session | None:
         cached: Session | None = flask.g.get("session")

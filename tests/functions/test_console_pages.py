@@ -200,3 +200,12 @@ def test_the_client_address_is_the_load_balancers_entry_never_what_the_client_wr
         assert web.client_address(flask.request, 0) == "10.1.1.1"
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.1.1.1"}):
         assert web.client_address(flask.request, 2) == "10.1.1.1"
+
+
+def test_password_forms_state_the_rules_the_service_enforces(console: Console) -> None:
+    from shared.accounts import passwords
+
+    rule = f'minlength="{passwords.MIN_LENGTH}"'
+    assert rule in console.client.get("/sign-up").get_data(as_text=True)
+    console.sign_up(EMAIL)
+    assert rule in console.client.get("/account").get_data(as_text=True)
