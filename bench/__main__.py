@@ -36,6 +36,7 @@ GCP_ENV = {
     "OMNIROO_KMS_ENDPOINT": "http://127.0.0.1:9",
     "FIRESTORE_EMULATOR_HOST": "127.0.0.1:9",
     "PUBSUB_EMULATOR_HOST": "127.0.0.1:9",
+    "HUBSPOT_CLIENT_SECRET": "bench-hubspot-secret",
 }
 
 

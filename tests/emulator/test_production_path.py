@@ -50,6 +50,7 @@ def gcp(
         "OMNIROO_EVENTS_TOPIC": topic_name,
         "STRIPE_SECRET_KEY": PLATFORM_KEY,
         "STRIPE_WEBHOOK_SECRET": ",".join(SECRETS),
+        "HUBSPOT_CLIENT_SECRET": "hubspot-client-secret-for-tests",
         "STRIPE_API_BASE": stripe_double.base_url,
         "HUBSPOT_API_BASE": hubspot_double.base_url,
     }
