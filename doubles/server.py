@@ -3,7 +3,7 @@
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -57,6 +57,40 @@ class ServerThread:
 
     def __enter__(self) -> str:
         return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class Served:
+    """Start, stop and ``with`` for a double that is itself a WSGI app, served by a
+    ``ServerThread`` on 127.0.0.1. Subclasses set ``_stopping`` (an Event their slow answers
+    watch) and ``_server = None`` in their ``__init__``."""
+
+    base_url: str
+    _server: ServerThread | None
+    _stopping: threading.Event
+
+    def start(self, port: int = 0) -> str:
+        self._stopping.clear()
+        self._server = ServerThread(self, port)  # type: ignore[arg-type]
+        self.base_url = self._server.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        self._stopping.set()  # cuts short any injected wait
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(
         self,

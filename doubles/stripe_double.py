@@ -15,14 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from doubles.server import ServerThread
+from doubles.server import Served, ServerThread
 from doubles.stripe_api import Account, Call, StripeApi
 from doubles.stripe_billing import BillingHelpers, billing_rules
 from doubles.stripe_connect import PREFIX as CONNECT_PREFIX
@@ -74,7 +73,7 @@ class _Saved:
     request_id: str
 
 
-class StripeDouble(BillingHelpers):
+class StripeDouble(BillingHelpers, Served):
     def __init__(
         self, platform_key: str = "sk_test_omniroo", clock: Callable[[], float] = time.time
     ) -> None:
@@ -97,32 +96,6 @@ class StripeDouble(BillingHelpers):
     def connect_base(self) -> str:
         """What ``STRIPE_CONNECT_BASE`` should be: this server's Connect OAuth pages."""
         return f"{self.base_url}/connect"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> str:
-        self._stopping.clear()
-        self._server = ServerThread(self)
-        self.base_url = self._server.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> "StripeDouble":
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- helpers for tests -----------------------------------------------------------------
 

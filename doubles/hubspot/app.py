@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +26,7 @@ from doubles.hubspot.objects import ObjectsApi
 from doubles.hubspot.routes import OAUTH_ENDPOINTS, ROUTES, dispatch_crm
 from doubles.hubspot.store import Portal
 from doubles.hubspot.wire import HubSpotError, canonical_type, correlation_id, error
-from doubles.server import ServerThread
+from doubles.server import Served, ServerThread
 
 _AUTH_MISSING = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
@@ -36,7 +35,7 @@ _AUTH_MISSING = (
 Reply = tuple[int, Any]
 
 
-class HubSpotDouble:
+class HubSpotDouble(Served):
     def __init__(
         self,
         rate_limit: int = 100,
@@ -58,32 +57,6 @@ class HubSpotDouble:
         self._server: ServerThread | None = None
         self.requests: list[dict[str, Any]] = []
         self.base_url = ""
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> str:
-        self._stopping.clear()
-        self._server = ServerThread(self)
-        self.base_url = self._server.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        self._stopping.set()  # cuts short any injected wait
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> "HubSpotDouble":
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- helpers for tests -----------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import html
 import time
 
 from doubles.hubspot_double import HubSpotDouble
-from doubles.server import ServerThread
 from doubles.stripe_double import StripeDouble
 from shared import projects, wiring
 from shared.config import Settings
@@ -42,8 +41,8 @@ class Sandbox:
         for stale in ("omniroo.db", "omniroo.db-wal", "omniroo.db-shm"):
             (settings.data_dir / stale).unlink(missing_ok=True)
         # Fixed ports, so the printed curl lines and .env values stay true across restarts.
-        self.stripe.base_url = ServerThread(self.stripe, self.ports[0]).start()
-        self.hubspot.base_url = ServerThread(self.hubspot, self.ports[1]).start()
+        self.stripe.start(self.ports[0])
+        self.hubspot.start(self.ports[1])
         self.account = self.stripe.add_account()
         self.portal_id, self.token = self.hubspot.add_portal()
         runtime = wiring.local_runtime(settings)
