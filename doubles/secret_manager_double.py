@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import google_crc32c
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from doubles.server import ServerThread
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -61,46 +62,30 @@ class _GoogleError(Exception):
         self.message = message
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 class SecretManagerDouble:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._secrets: dict[str, _Secret] = {}
         self._failures: list[int] = []
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: ServerThread | None = None
         self.requests: list[Call] = []
 
     # Lifecycle.
 
     def start(self) -> str:
-        self._server = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self.base_url
+        self._served = ServerThread(self._app)
+        return self._served.start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
+        if self._served is None:
             raise RuntimeError("the Secret Manager double is not started")
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return self._served.base_url
 
     def __enter__(self) -> SecretManagerDouble:
         self.start()
