@@ -104,24 +104,21 @@ def _stripe_client_id(value: str, name: str) -> str:
     return value
 
 
-def _positive_int(value: str, name: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        raise ConfigError(f"{name} must be a positive integer, not {value!r}")
-    return number
+def _positive[T: (int, float)](kind: Callable[[str], T], what: str) -> Callable[[str, str], T]:
+    def parse(value: str, name: str) -> T:
+        try:
+            number = kind(value)
+        except ValueError:
+            number = kind("0")
+        if number <= 0:
+            raise ConfigError(f"{name} must be a positive {what}, not {value!r}")
+        return number
+
+    return parse
 
 
-def _positive_float(value: str, name: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = 0.0
-    if number <= 0:
-        raise ConfigError(f"{name} must be a positive number, not {value!r}")
-    return number
+_positive_int = _positive(int, "integer")
+_positive_float = _positive(float, "number")
 
 
 def _text(value: str, name: str) -> str:
