@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from werkzeug.wrappers import Request, Response
 
-from doubles.server import ServerThread
+from doubles.server import Served, ServerThread
 from shared.crypto.cloud_kms import crc32c
 
 if TYPE_CHECKING:
@@ -71,39 +71,17 @@ class _GoogleError(Exception):
         self.status = status or _STATUS_NAMES.get(code, "UNKNOWN")
 
 
-class KmsDouble:
+class KmsDouble(Served):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._keys: dict[str, _Key] = {}
         self._failures: list[int] = []
         self._corruptions: list[str] = []
         self._delays: list[float] = []
-        self._served: ServerThread | None = None
+        self._server: ServerThread | None = None
+        self._stopping = threading.Event()
+        self.base_url = ""
         self.requests: list[Call] = []
-
-    # Lifecycle.
-
-    def start(self) -> str:
-        self._served = ServerThread(self._app)
-        return self._served.start()
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    @property
-    def base_url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("the KMS double is not started")
-        return self._served.base_url
-
-    def __enter__(self) -> KmsDouble:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # Test controls.
 
@@ -168,7 +146,7 @@ class KmsDouble:
             raise KeyError(version_name)
         return self._keys[key_name], int(number)
 
-    def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         response = self._handle(Request(environ))
         return response(environ, start_response)
 

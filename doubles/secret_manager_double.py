@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import google_crc32c
 from werkzeug.wrappers import Request, Response
 
-from doubles.server import ServerThread
+from doubles.server import Served, ServerThread
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -62,37 +62,15 @@ class _GoogleError(Exception):
         self.message = message
 
 
-class SecretManagerDouble:
+class SecretManagerDouble(Served):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._secrets: dict[str, _Secret] = {}
         self._failures: list[int] = []
-        self._served: ServerThread | None = None
+        self._server: ServerThread | None = None
+        self._stopping = threading.Event()
+        self.base_url = ""
         self.requests: list[Call] = []
-
-    # Lifecycle.
-
-    def start(self) -> str:
-        self._served = ServerThread(self._app)
-        return self._served.start()
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    @property
-    def base_url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("the Secret Manager double is not started")
-        return self._served.base_url
-
-    def __enter__(self) -> SecretManagerDouble:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # Test controls.
 
@@ -116,7 +94,7 @@ class SecretManagerDouble:
 
     # The service.
 
-    def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         response = self._handle(Request(environ))
         return response(environ, start_response)
 
