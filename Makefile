@@ -16,13 +16,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/python -m shared.local.server
+	$(BIN)/python -m tooling.local.server
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(BIN)/.installed
-	$(BIN)/python -m scripts.demo
+	$(BIN)/python -m tooling.demo
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -35,7 +35,7 @@ fmt: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy shared
 	for f in functions/*/main.py; do $(BIN)/mypy $$f || exit 1; done
-	$(BIN)/mypy doubles scripts bench
+	$(BIN)/mypy doubles tooling
 
 check: lint typecheck
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
@@ -58,16 +58,16 @@ scan: $(BIN)/.installed $(SCAN_VENV)/.installed
 	else echo "terraform: NOT RUN: no terraform on PATH; tests/infra still parses every file"; fi
 	$(SCAN_VENV)/bin/checkov -d infra --framework terraform --compact --quiet --skip-download
 	$(BIN)/bandit -q -r shared functions --severity-level medium --skip B608 && echo "bandit: no medium or high finding"
-	$(BIN)/python -m shared.deploy.audit
+	$(BIN)/python -m tooling.deploy.audit
 
 # make deploy [DRY_RUN=1] [TF_OUTPUTS=file] [SECRET_VERSIONS="NAME=N ..."] [FUNCTIONS="fn ..."]
 deploy: $(BIN)/.installed
-	$(BIN)/python -m shared.deploy $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) \
+	$(BIN)/python -m tooling.deploy $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) \
 		$(if $(TF_OUTPUTS),--outputs $(TF_OUTPUTS)) \
 		$(foreach pin,$(SECRET_VERSIONS),--pin $(pin)) $(foreach fn,$(FUNCTIONS),--only $(fn))
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench
+	$(BIN)/python -m tooling.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .omniroo

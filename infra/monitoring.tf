@@ -172,7 +172,7 @@ resource "google_monitoring_alert_policy" "push_failure_rate" {
   }
 
   documentation {
-    content   = "More than ${var.push_failure_ratio * 100}% of hubspot_push outcomes failed in 15 minutes (HubSpot refused records for good). `python -m shared.cli outcomes PROJECT_ID` lists the error codes."
+    content   = "More than ${var.push_failure_ratio * 100}% of hubspot_push outcomes failed in 15 minutes (HubSpot refused records for good). `python -m tooling.cli outcomes PROJECT_ID` lists the error codes."
     mime_type = "text/markdown"
   }
 }

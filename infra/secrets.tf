@@ -1,6 +1,6 @@
 # The secrets the functions mount, declared without values: a value never passes through Terraform
 # (or its state). Versions are added with `gcloud secrets versions add` or, for the webhook's
-# signing secret, by `python -m shared.deploy.register`; make deploy mounts pinned versions.
+# signing secret, by `python -m tooling.deploy.register`; make deploy mounts pinned versions.
 
 resource "google_secret_manager_secret" "secret" {
   for_each = local.secret_ids

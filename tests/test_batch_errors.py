@@ -4,8 +4,8 @@ one by one, only the refused record fails, and the outcome names it by code."""
 from typing import Any
 
 from shared.clock import FakeClock
-from shared.hubspot.gateway import HubSpotGateway, Upsert
-from shared.mapping.ops import Link, Ref
+from shared.hubspot.gateway import HubSpotGateway
+from shared.mapping.ops import Link, Ref, Upsert
 from shared.sync.apply import apply
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared import cli
 from tests.plugins.stack import PLATFORM_KEY, SECRETS
+from tooling import cli
 
 
 @pytest.fixture

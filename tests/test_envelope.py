@@ -14,7 +14,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from google.cloud import kms
 
-from doubles.kms_double import KmsDouble
+from doubles.kms import KmsDouble
 from shared.crypto.cloud_kms import CloudKmsKeyService
 from shared.crypto.envelope import CorruptSecret, Envelope, Sealed, associated_data
 from shared.crypto.local_keys import LocalKeyFile

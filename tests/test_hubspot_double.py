@@ -16,7 +16,7 @@ from hubspot.crm import properties as hp
 from hubspot.oauth import ApiException as OAuthError
 from urllib3.util.retry import Retry
 
-from doubles.hubspot_double import HubSpotDouble
+from doubles.hubspot import HubSpotDouble
 
 RATE_HEADERS = (
     "X-HubSpot-RateLimit-Max",

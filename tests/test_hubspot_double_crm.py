@@ -13,7 +13,7 @@ from hubspot.crm import properties as hp
 from hubspot.crm.associations import v4 as av4
 from urllib3.util.retry import Retry
 
-from doubles.hubspot_double import HubSpotDouble
+from doubles.hubspot import HubSpotDouble
 
 PREFIX = "Property values were not valid: "
 DEFAULT_STAGES = [

@@ -4,9 +4,8 @@ from typing import Any
 
 import pytest
 
-from shared.hubspot.gateway import Upsert
 from shared.mapping.customer import map_customer, split_name
-from shared.mapping.ops import Archive, FlagDeleted, Skip
+from shared.mapping.ops import Archive, FlagDeleted, Skip, Upsert
 from shared.project_settings import ProjectSettings
 
 DEFAULTS = ProjectSettings()

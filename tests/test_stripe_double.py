@@ -10,8 +10,8 @@ import requests
 import stripe
 from stripe._http_client import HTTPClient
 
-from doubles.stripe_double import StripeDouble
-from doubles.stripe_wire import decode_form
+from doubles.stripe import StripeDouble
+from doubles.stripe.wire import decode_form
 
 KEY = "sk_test_omniroo"
 CUSTOMER_KEYS = {

@@ -16,8 +16,8 @@ import pytest
 import requests
 import stripe
 
-from doubles.stripe_double import StripeDouble
-from doubles.stripe_wire import StripeError
+from doubles.stripe import StripeDouble
+from doubles.stripe.wire import StripeError
 
 KEY = "sk_test_omniroo"
 START = 1_700_000_000  # 2023-11-14T22:13:20Z

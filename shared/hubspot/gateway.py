@@ -21,6 +21,7 @@ from urllib3.util.retry import Retry
 from shared.clock import Clock
 from shared.hubspot.calls import HubSpotRejected, Reply, call
 from shared.hubspot.schema import GROUP_LABEL, GROUP_NAME, SCHEMA, PropertyDef
+from shared.mapping.ops import Upsert
 
 BATCH_LIMIT = 100
 _API_ERRORS = (
@@ -29,16 +30,6 @@ _API_ERRORS = (
     crm_associations.ApiException,
     crm_pipelines.ApiException,
 )
-
-
-@dataclass(frozen=True)
-class Upsert:
-    """One record to create or update by its unique Stripe id property."""
-
-    object_type: str
-    id_property: str
-    id: str
-    properties: dict[str, str]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ A company is found by the email's domain (free-mail domains never make one) or b
 
 from typing import Any
 
-from shared.hubspot.gateway import Upsert
+from shared.mapping.ops import Upsert
 from shared.project_settings import ProjectSettings
 
 FREE_MAIL = frozenset(

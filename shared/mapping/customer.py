@@ -7,9 +7,8 @@ the email, which is never cleared because it is how HubSpot recognises the perso
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.hubspot.gateway import Upsert
 from shared.hubspot.schema import id_property
-from shared.mapping.ops import Archive, FlagDeleted, Op, Skip
+from shared.mapping.ops import Archive, FlagDeleted, Op, Skip, Upsert
 from shared.project_settings import ProjectSettings
 
 OBJECT_TYPE = "contacts"

@@ -6,10 +6,9 @@ Invoices of a subscription are not mapped here: they refresh their subscription'
 from typing import Any
 
 from shared.billing.money import hubspot_amount
-from shared.hubspot.gateway import Upsert
 from shared.mapping.dates import day
 from shared.mapping.lines import product_name
-from shared.mapping.ops import Link, Op, Prune, Ref, ref
+from shared.mapping.ops import Link, Op, Prune, Ref, Upsert, ref
 from shared.mapping.subscription import dashboard, last_invoice_properties, who
 
 # invoice status -> stage in HubSpot's default pipeline (a paid invoice is a won deal)

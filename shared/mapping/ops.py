@@ -6,8 +6,6 @@ HubSpot ids from the upserts of the same plan and resolves links and prunes with
 
 from dataclasses import dataclass
 
-from shared.hubspot.gateway import Upsert
-
 
 @dataclass(frozen=True)
 class Ref:
@@ -19,13 +17,23 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class FlagDeleted:
-    """Set properties on the record with this Stripe id, if HubSpot has it; never create it."""
+class _Record:
+    """Properties for the HubSpot record named by its unique Stripe-id property."""
 
     object_type: str
     id_property: str
     id: str
     properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Upsert(_Record):
+    """Create the record, or update it, by its unique Stripe id property."""
+
+
+@dataclass(frozen=True)
+class FlagDeleted(_Record):
+    """Set properties on the record with this Stripe id, if HubSpot has it; never create it."""
 
 
 @dataclass(frozen=True)

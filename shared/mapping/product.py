@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from shared.hubspot.gateway import Upsert
 from shared.mapping.lines import frequency, product_name, unit_price
-from shared.mapping.ops import Archive, Op
+from shared.mapping.ops import Archive, Op, Upsert
 
 PRODUCTS = "products"
 

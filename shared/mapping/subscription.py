@@ -8,10 +8,9 @@ from typing import Any
 
 from shared.billing.money import hubspot_amount, hubspot_number
 from shared.billing.mrr import BillingSettings, subscription_mrr
-from shared.hubspot.gateway import Upsert
 from shared.mapping.dates import day, flag
 from shared.mapping.lines import frequency, product_name, unit_price
-from shared.mapping.ops import Link, Op, Prune, Ref, ref
+from shared.mapping.ops import Link, Op, Prune, Ref, Upsert, ref
 from shared.project_settings import ProjectSettings
 
 DEALS = "deals"

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from shared.errors import PermanentFailure
 from shared.hubspot.calls import HubSpotRejected
-from shared.hubspot.gateway import HubSpotGateway, Upsert, Written
-from shared.mapping.ops import Archive, FlagDeleted, Link, Op, Prune, Ref, Skip, ref
+from shared.hubspot.gateway import HubSpotGateway, Written
+from shared.mapping.ops import Archive, FlagDeleted, Link, Op, Prune, Ref, Skip, Upsert, ref
 from shared.sync.outcomes import Outcome
 
 _EXISTING_ID = re.compile(r"Existing ID: (\d+)")

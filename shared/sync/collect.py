@@ -13,11 +13,10 @@ from typing import Any
 from shared.billing.metrics import contact_metrics
 from shared.billing.mrr import BillingSettings
 from shared.errors import PermanentFailure
-from shared.hubspot.gateway import Upsert
 from shared.mapping.company import company_for
 from shared.mapping.customer import map_customer
 from shared.mapping.invoice import invoice_plan
-from shared.mapping.ops import Archive, Link, Op, Skip, ref
+from shared.mapping.ops import Archive, Link, Op, Skip, Upsert, ref
 from shared.mapping.product import product_op
 from shared.mapping.subscription import subscription_plan
 from shared.project_settings import ProjectSettings

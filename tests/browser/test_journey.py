@@ -15,9 +15,9 @@ from doubles.server import ServerThread
 from shared import purge, wiring
 from shared.clock import FakeClock
 from shared.config import Settings
-from shared.local import env, server
-from shared.local.sandbox import Sandbox
 from shared.store.base import FIELDS
+from tooling.local import env, server
+from tooling.local.sandbox import Sandbox
 
 EMAIL = "journey@omniroo.example"
 PASSWORD = "Quietly-Orbiting-Teapot-4711"

@@ -3,8 +3,8 @@
 from typing import Any
 
 from doubles.server import ServerThread
-from shared.local import server
 from tests.plugins.stack import Stack
+from tooling.local import server
 
 
 def test_the_local_bundle_answers_in_a_browser(stack: Stack, page: Any) -> None:

@@ -16,7 +16,7 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import kms
 
-from doubles.kms_double import KmsDouble
+from doubles.kms import KmsDouble
 from shared.clock import FakeClock
 from shared.crypto.cloud_kms import CloudKmsKeyService, crc32c
 from shared.crypto.keys import KeyService

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from doubles.hubspot_double import HubSpotDouble
+from doubles.hubspot import HubSpotDouble
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, pubsub_v1
 
-from scripts import lifecycle, scenario
 from shared import projects, wiring
 from shared.clock import SystemClock
 from shared.config import Settings
@@ -26,6 +25,7 @@ from shared.webhook.signature import sign
 from tests.leaks import dump, hits, store_violations
 from tests.plugins.stack import PLATFORM_KEY, SECRETS, function_client
 from tests.pubsub_events import post_cloud_event
+from tooling.demo import lifecycle, scenario
 
 pytestmark = pytest.mark.emulator
 

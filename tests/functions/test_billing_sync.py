@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from doubles.stripe_wire import StripeError
+from doubles.stripe.wire import StripeError
 from shared.events import EVENT_OBJECTS
 from tests.events import make_event
 from tests.plugins.stack import Stack

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import audit, cli, logs
+from shared import audit, logs
 from tests.functions.console_helpers import ORIGIN, Console, console_fixture  # noqa: F401
+from tooling import cli
 
 SECRET_DETAIL = "the admin endpoint leaks tokens when you add ?debug=1"
 

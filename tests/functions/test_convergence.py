@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.hubspot.gateway import Upsert
-from shared.mapping.ops import Link, Ref
+from shared.mapping.ops import Link, Ref, Upsert
 from shared.project_settings import ProjectSettings
 from shared.stripe_gateway import StripeGateway
 from shared.sync.collect import COLLECTORS, Source

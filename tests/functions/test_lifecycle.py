@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from scripts import lifecycle
 from tests.leaks import hits
 from tests.plugins.stack import Stack
+from tooling.demo import lifecycle
 
 
 def test_lifecycle_moves_the_deal_and_leaves_no_billing_data_behind(

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from scripts import scenario
 from tests.leaks import dump, hits, store_violations
 from tests.plugins.stack import PLATFORM_KEY, SECRETS, Stack
+from tooling.demo import scenario
 
 
 def test_scenario_leaves_only_ids_behind(

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from shared.deploy import audit
+from tooling.deploy import audit
 
 RAW = {
     "dependencies": [

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from shared.config import PUSH, WEBHOOK, Needs, Settings
-from shared.deploy import plan, spec, stage
-from shared.deploy.__main__ import main as deploy_main
 from shared.errors import ConfigError
 from tests.infra.terraform import INFRA, load
+from tooling.deploy import plan, spec, stage
+from tooling.deploy.__main__ import main as deploy_main
 
 ROOT = INFRA.parent
 EXAMPLE = INFRA / "outputs.example.json"
@@ -201,7 +201,7 @@ def test_the_build_dir_holds_main_shared_and_requirements_only_and_imports(
     assert sorted(p.name for p in target.iterdir()) == ["main.py", "requirements.txt", "shared"]
     shipped = {p.relative_to(target).as_posix() for p in target.rglob("*")}
     assert "shared/wiring.py" in shipped
-    assert not any(p.startswith("shared/deploy") or "__pycache__" in p for p in shipped)
+    assert not any(p.startswith("tooling/deploy") or "__pycache__" in p for p in shipped)
     assert (target / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
     env = {
         "PATH": os.environ["PATH"],

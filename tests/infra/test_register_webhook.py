@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 import stripe
 
-from doubles.secret_manager_double import SecretManagerDouble
-from doubles.stripe_double import StripeDouble
-from shared.deploy import register
+from doubles.secret_manager import SecretManagerDouble
+from doubles.stripe import StripeDouble
 from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS
-from shared.secrets import SecretManager
 from tests.plugins.secret_manager import PROJECT, create_secret
+from tooling.deploy import register
+from tooling.secrets import SecretManager
 
 URL = "https://omniroo.example.com/stripe/webhook"
 SECRET_NAME = f"projects/{PROJECT}/secrets/{register.DEFAULT_SECRET}"

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from doubles.secret_manager_double import SecretManagerDouble
-from shared.secrets import SecretError, SecretManager
+from doubles.secret_manager import SecretManagerDouble
 from tests.plugins.secret_manager import PROJECT, create_secret
+from tooling.secrets import SecretError, SecretManager
 
 SECRET = f"projects/{PROJECT}/secrets/omniroo-stripe-webhook-secret"
 

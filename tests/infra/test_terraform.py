@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from shared.deploy import spec
 from shared.store.base import EXPIRE_AT, FIELDS
 from tests.infra.terraform import INFRA, load
+from tooling.deploy import spec
 
 ANYWHERE = {"0.0.0.0/0", "::/0"}
 SPEC = spec.load()

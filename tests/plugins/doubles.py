@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from doubles.hubspot_double import HubSpotDouble
-from doubles.stripe_double import StripeDouble
+from doubles.hubspot import HubSpotDouble
+from doubles.stripe import StripeDouble
 
 
 @pytest.fixture

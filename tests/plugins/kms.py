@@ -13,7 +13,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import kms
 
-from doubles.kms_double import KmsDouble
+from doubles.kms import KmsDouble
 
 
 def make_rest_client(base_url: str) -> kms.KeyManagementServiceClient:

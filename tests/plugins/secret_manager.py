@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from google.cloud import secretmanager
 
-from doubles.secret_manager_double import SecretManagerDouble
-from shared.secrets import build_client
+from doubles.secret_manager import SecretManagerDouble
+from tooling.secrets import build_client
 
 PROJECT = "omniroo-test"
 

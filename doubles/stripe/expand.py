@@ -1,0 +1,201 @@
+"""``expand[]`` for the Stripe double: ids replaced by objects, and fields shown only on request.
+
+Each kind names its expandable id fields (and the kind they point to; ``None`` for fields the
+double always leaves null), the objects it embeds (walked through for deeper paths), and the fields
+Stripe includes only when expanded (a price's ``tiers``, a customer's ``subscriptions``...).
+Unknown paths are refused with Stripe's messages; on a list every path must start with ``data.``.
+"""
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from doubles.stripe.core import Account, list_object
+from doubles.stripe.wire import StripeError
+
+_NULL = ("application", "on_behalf_of", "test_clock", "default_source", "default_payment_method")
+# kind -> expandable id field -> kind it points to (None: always null in the double)
+_IDS: dict[str, dict[str, str | None]] = {
+    "customer": {"default_source": None, "test_clock": None},
+    "subscription": {
+        **dict.fromkeys(_NULL),
+        **dict.fromkeys(("pending_setup_intent", "schedule")),
+        "customer": "customer",
+        "latest_invoice": "invoice",
+        "discounts": "discount",
+    },
+    "subscription_item": {"discounts": "discount"},
+    "invoice": {
+        **dict.fromkeys(_NULL),
+        **dict.fromkeys(("payment_intent", "latest_revision", "quote")),
+        "customer": "customer",
+        "subscription": "subscription",
+        "charge": "charge",
+        "discounts": "discount",
+    },
+    "line_item": {
+        "subscription": "subscription",
+        "invoice_item": "invoiceitem",
+        "discounts": "discount",
+    },
+    "invoiceitem": {
+        "customer": "customer",
+        "invoice": "invoice",
+        "subscription": "subscription",
+        "discounts": "discount",
+        "test_clock": None,
+    },
+    "price": {"product": "product"},
+    "plan": {"product": "product"},
+    "product": {"default_price": "price", "tax_code": None},
+    "discount": {"customer": "customer", "promotion_code": None},
+    "charge": {
+        **dict.fromkeys(("application", "application_fee", "balance_transaction", "review")),
+        **dict.fromkeys(("on_behalf_of", "payment_intent", "source_transfer", "transfer")),
+        "failure_balance_transaction": None,
+        "customer": "customer",
+        "invoice": "invoice",
+    },
+    "refund": {
+        **dict.fromkeys(("payment_intent", "balance_transaction", "failure_balance_transaction")),
+        **dict.fromkeys(("source_transfer_reversal", "transfer_reversal")),
+        "charge": "charge",
+    },
+    "checkout.session": {
+        **dict.fromkeys(("payment_intent", "payment_link", "setup_intent")),
+        "customer": "customer",
+        "subscription": "subscription",
+        "invoice": "invoice",
+    },
+    "item": {"discounts": "discount"},
+}
+# kind -> embedded object field -> its kind (a list object's items have that kind)
+_EMBEDDED: dict[str, dict[str, str]] = {
+    "customer": {"subscriptions": "subscription"},
+    "subscription": {"items": "subscription_item", "discount": "discount"},
+    "subscription_item": {"price": "price", "plan": "plan"},
+    "invoice": {"lines": "line_item", "discount": "discount"},
+    "line_item": {"price": "price", "plan": "plan"},
+    "invoiceitem": {"price": "price"},
+    "discount": {"coupon": "coupon"},
+    "charge": {"refunds": "refund"},
+    "checkout.session": {"line_items": "item"},
+    "item": {"price": "price"},
+}
+_MAX_DEPTH = 4  # Stripe expands at most four levels
+
+
+def _subscriptions(account: Account, customer: dict[str, Any]) -> dict[str, Any]:
+    # Like GET /v1/subscriptions?customer=..: the customer's subscriptions not canceled.
+    subs = [
+        copy.deepcopy(s)
+        for s in reversed(account.objects["subscription"].values())
+        if s["customer"] == customer["id"] and s["status"] != "canceled"
+    ]
+    shown = list_object(subs[:10], f"/v1/customers/{customer['id']}/subscriptions")
+    return {**shown, "has_more": len(subs) > 10, "total_count": len(subs)}
+
+
+def _refunds(account: Account, charge: dict[str, Any]) -> dict[str, Any]:
+    refunds = [
+        copy.deepcopy(r)
+        for r in reversed(account.objects["refund"].values())
+        if r["charge"] == charge["id"]
+    ]
+    return list_object(refunds, f"/v1/charges/{charge['id']}/refunds")
+
+
+def _private(name: str) -> Callable[[Account, dict[str, Any]], Any]:
+    def shown(account: Account, obj: dict[str, Any]) -> Any:
+        return copy.deepcopy(account.private[obj["id"]].get(name))
+
+    return shown
+
+
+# kind -> field Stripe includes only when expanded -> how to make it
+_ON_REQUEST: dict[str, dict[str, Callable[[Account, dict[str, Any]], Any]]] = {
+    "customer": {"subscriptions": _subscriptions},
+    "price": {"tiers": _private("tiers")},
+    "charge": {"refunds": _refunds},
+    "checkout.session": {"line_items": _private("line_items")},
+}
+
+
+def cannot(path: str, hint: str | None = None) -> StripeError:
+    message = f"This property cannot be expanded ({path})."
+    if hint:
+        message += f" You may want to try expanding '{hint}' instead."
+    return StripeError(400, {"message": message, "type": "invalid_request_error"})
+
+
+def expand(
+    account: Account, kind: str, obj: dict[str, Any], paths: Any, listing: bool = False
+) -> dict[str, Any]:
+    """``obj`` (or each object of a list) with ``paths`` expanded, as Stripe answers them."""
+    if isinstance(paths, str):
+        paths = [paths]
+    elif isinstance(paths, dict):
+        paths = list(paths.values())
+    for path in paths or []:
+        segments = str(path).split(".")
+        if len(segments) > _MAX_DEPTH:
+            message = f"You cannot expand more than 4 levels of a property. Property: {path}"
+            raise StripeError(400, {"message": message, "type": "invalid_request_error"})
+        if listing:
+            if segments[0] != "data":
+                raise cannot(str(path), f"data.{path}")
+            for item in obj["data"]:
+                _walk(account, kind, item, segments[1:], [])
+        else:
+            _walk(account, kind, obj, segments, [])
+    return obj
+
+
+def _walk(
+    account: Account, kind: str, node: dict[str, Any], segments: list[str], done: list[str]
+) -> None:
+    if not segments:
+        return
+    name, rest = segments[0], segments[1:]
+    path = [*done, name]
+    if name in _ON_REQUEST.get(kind, {}):
+        node[name] = _ON_REQUEST[kind][name](account, node)
+        target: str | None = _EMBEDDED.get(kind, {}).get(name, name)
+    elif name in _IDS.get(kind, {}):
+        target = _IDS[kind][name]
+        node[name] = _fetch_all(account, target, node.get(name))
+    elif name in _EMBEDDED.get(kind, {}):
+        target = _EMBEDDED[kind][name]
+    else:
+        raise cannot(".".join(path))
+    value = node.get(name)
+    if not rest or value is None or target is None:
+        return
+    if isinstance(value, dict) and value.get("object") == "list":
+        if rest[0] != "data":
+            raise cannot(".".join([*path, rest[0]]))
+        for item in value["data"]:
+            _walk(account, target, item, rest[1:], [*path, "data"])
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                _walk(account, target, item, rest, path)
+    elif isinstance(value, dict):
+        _walk(account, target, value, rest, path)
+
+
+def _fetch_all(account: Account, kind: str | None, value: Any) -> Any:
+    if isinstance(value, list):
+        return [_fetch(account, kind, v) for v in value]
+    return _fetch(account, kind, value)
+
+
+def _fetch(account: Account, kind: str | None, value: Any) -> Any:
+    if kind is None or not isinstance(value, str):
+        return value
+    if kind == "customer":
+        found = account.customers.get(value) or account.deleted.get(value)
+    else:
+        found = account.objects[kind].get(value)
+    # An object gone from the store (a deleted product) stays an id, as Stripe leaves it.
+    return copy.deepcopy(found) if found is not None else value

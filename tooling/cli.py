@@ -1,0 +1,215 @@
+"""``python -m tooling.cli``: the operator's command line.
+
+    create-account  --email E                      prints the account id
+    create-project  --stripe-account acct_... --hubspot-token T [--live] [--email E | --account ID]
+                                                   prints the project id
+    projects        [--account ID]                 lists projects (ids and status only)
+    outcomes        PROJECT_ID [--limit N]         latest sync outcomes (ids and codes only)
+    settings        PROJECT_ID [--set FILE] [--force]
+                                                   shows a project's settings; --set replaces
+                                                   them from a JSON file after validating them
+                                                   and checking pipeline rules against HubSpot
+    incident        --since ISO --until ISO        accounts whose audit trail shows activity in
+                                                   the window, with the email to notify
+    purge                                          delete what has expired and closed accounts
+                                                   past their 29 days (the scheduled job, now)
+
+Settings come from the environment and ``.env`` like the functions' (OMNIROO_ENV=gcp writes to
+Firestore with Cloud KMS). Until the OAuth flows arrive, ``create-project`` is how a Stripe
+account and a HubSpot private-app token are paired.
+"""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from shared import projects, wiring
+from shared.clock import SystemClock
+from shared.config import Settings
+from shared.crypto.envelope import Envelope
+from shared.errors import OmnirooError
+from shared.store.base import Store
+from shared.sync import outcomes
+from tooling.local import env
+
+
+def _deps() -> tuple[Settings, Store, Envelope]:
+    env.prepare()
+    settings = Settings.from_env()
+    store = wiring.build_store(settings)
+    return settings, store, Envelope(wiring.build_key_service(settings))
+
+
+def create_account(args: argparse.Namespace) -> str:
+    _, store, _ = _deps()
+    return projects.create_account(store, args.email, SystemClock().now())
+
+
+def create_project(args: argparse.Namespace) -> str:
+    settings, store, envelope = _deps()
+    now = SystemClock().now()
+    account_id = args.account
+    if not account_id:
+        found = store.find("accounts", "email", (args.email or "").strip().lower())
+        account_id = found[0][0] if found else projects.create_account(store, args.email, now)
+    if not args.skip_hubspot_setup:
+        from shared.hubspot.gateway import HubSpotGateway
+
+        gateway = HubSpotGateway(args.hubspot_token, SystemClock(), settings.hubspot_api_base)
+        gateway.ensure_schema()
+    new = projects.NewProject(
+        account_id, args.stripe_account, args.live, args.hubspot_token, args.portal_id or ""
+    )
+    return projects.create_project(store, envelope, new, now)
+
+
+def list_projects(args: argparse.Namespace) -> str:
+    _, store, _ = _deps()
+    rows = (
+        store.find("projects", "account_id", args.account)
+        if args.account
+        else list(store.scan("projects"))
+    )
+    return "\n".join(
+        f"{pid}\t{doc['stripe_account']}\t{'live' if doc['livemode'] else 'test'}"
+        f"\tstripe:{doc['stripe_status']}\thubspot:{doc['hubspot_status']}"
+        for pid, doc in rows
+    )
+
+
+def list_outcomes(args: argparse.Namespace) -> str:
+    _, store, _ = _deps()
+    rows = outcomes.for_project(store, args.project)[: args.limit]
+    return "\n".join(
+        f"{r['event_id']}\t{r['type']}\t{r['stripe_id']}\t{r['hubspot_id']}\t{r['status']}"
+        f"\t{r['error_code']}"
+        for r in rows
+    )
+
+
+def project_settings(args: argparse.Namespace) -> str:
+    import json
+
+    from shared import tokens
+    from shared.errors import BadRequest, NotFound
+    from shared.hubspot.gateway import HubSpotGateway
+    from shared.project_settings import ProjectSettings
+    from shared.settings_check import unknown_stages
+
+    settings, store, envelope = _deps()
+    project = store.get("projects", args.project)
+    if project is None:
+        raise NotFound(f"no project {args.project}")
+    if args.set is None:
+        return json.dumps(ProjectSettings.from_doc(project.get("settings")).to_doc(), indent=2)
+    try:
+        new = ProjectSettings.from_doc(json.loads(Path(args.set).read_text()))
+    except ValueError as exc:
+        raise BadRequest(f"{args.set}: not JSON ({exc})") from exc
+    token = tokens.load(store, envelope, args.project).access_token
+    gateway = HubSpotGateway(token, SystemClock(), settings.hubspot_api_base)
+    problems = unknown_stages(new, gateway.pipelines("deals"))
+    if problems and not args.force:
+        raise BadRequest("settings not saved: " + "; ".join(problems))
+    store.put("projects", args.project, {**project, "settings": new.to_doc()})
+    return "\n".join(["settings saved", *(f"warning: {p}" for p in problems)])
+
+
+def _instant(text: str) -> float:
+    """An ISO 8601 time with its offset (2026-11-01T00:00:00Z), as seconds since the epoch."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the offset (Z or +hh:mm): {text}")
+    return moment.timestamp()
+
+
+def incident(args: argparse.Namespace) -> str:
+    from shared import audit
+    from shared.errors import BadRequest
+
+    _, store, _ = _deps()
+    if args.until <= args.since:
+        raise BadRequest("--until must come after --since")
+    rows = audit.activity_between(store, args.since, args.until)
+    return "\n".join(f"{account_id}\t{email or '(account deleted)'}" for account_id, email in rows)
+
+
+def purge_now(args: argparse.Namespace) -> str:
+    from shared import purge
+
+    _, store, _ = _deps()
+    deleted = purge.run(store, SystemClock())
+    return "\n".join(f"{name}\t{count}" for name, count in sorted(deleted.items())) or "nothing"
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], str]]]:
+    parser = argparse.ArgumentParser(
+        prog="python -m tooling.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("create-account", help="create an Omniroo account")
+    p.add_argument("--email", required=True)
+    p = sub.add_parser("create-project", help="pair a Stripe account with a HubSpot portal")
+    p.add_argument("--stripe-account", required=True, help="the connected account, acct_...")
+    p.add_argument("--hubspot-token", required=True, help="a HubSpot private-app access token")
+    p.add_argument("--live", action="store_true", help="live mode (default: test mode)")
+    p.add_argument("--email", help="owner's email; the account is created if new")
+    p.add_argument("--account", help="an existing account id instead of --email")
+    p.add_argument("--portal-id", help="the HubSpot portal id, for display")
+    p.add_argument(
+        "--skip-hubspot-setup",
+        action="store_true",
+        help="do not create Omniroo's properties in HubSpot now",
+    )
+    p = sub.add_parser("projects", help="list projects")
+    p.add_argument("--account")
+    p = sub.add_parser("outcomes", help="latest sync outcomes of a project")
+    p.add_argument("project")
+    p.add_argument("--limit", type=int, default=20)
+    p = sub.add_parser("settings", help="show or replace a project's settings")
+    p.add_argument("project")
+    p.add_argument("--set", help="a JSON file with the new settings")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="save even if a pipeline rule names something the portal lacks",
+    )
+    p = sub.add_parser("incident", help="accounts active in a time window, with their email")
+    p.add_argument("--since", required=True, type=_instant, help="e.g. 2026-11-01T00:00:00Z")
+    p.add_argument("--until", required=True, type=_instant, help="exclusive end, ISO 8601")
+    sub.add_parser("purge", help="delete expired records and closed accounts past 29 days")
+    commands: dict[str, Callable[[argparse.Namespace], str]] = {
+        "incident": incident,
+        "purge": purge_now,
+        "settings": project_settings,
+        "create-account": create_account,
+        "create-project": create_project,
+        "projects": list_projects,
+        "outcomes": list_outcomes,
+    }
+    return parser, commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, commands = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "create-project" and not (args.email or args.account):
+        parser.error("create-project needs --email or --account")
+    try:
+        print(commands[args.command](args))
+    except OmnirooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
