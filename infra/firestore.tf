@@ -5,8 +5,8 @@
 locals {
   ttl_field = "expire_at"
   ttl_collections = toset([
-    "account_emails", "accounts", "audit", "credentials", "dead_letters", "event_marks",
-    "login_throttle", "oauth_states", "outcomes", "projects", "reports", "sessions",
+    "account_emails", "accounts", "audit", "credentials", "dead_letters", "dirty_keys",
+    "event_marks", "login_throttle", "oauth_states", "outcomes", "projects", "reports", "sessions",
   ])
 }
 
@@ -41,10 +41,31 @@ resource "google_firestore_field" "ttl" {
   index_config {}
 }
 
-# Indexes: every query the code runs is a single-field equality (projects by account_id, outcomes
-# by project_id, accounts by email) or a scan in document-id order, which Firestore's automatic
-# single-field indexes serve. No composite index is needed; add one here with the query that
-# needs it.
+# Indexes: most queries the code runs are a single-field equality (projects by account_id,
+# outcomes by project_id, accounts by email) or a scan in document-id order, which Firestore's
+# automatic single-field indexes serve, as they serve the sweep's "keys due by now" (due_at).
+# One query needs a composite index: a drainer taking a project's dirty keys due by now, oldest
+# first (shared.store.firestore query: project_id ==, due_at <=, order by due_at, then __name__).
+resource "google_firestore_index" "dirty_keys_due" {
+  database    = google_firestore_database.main.name
+  collection  = "dirty_keys"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "project_id"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "due_at"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "__name__"
+    order      = "ASCENDING"
+  }
+}
 
 # Security rules: Omniroo's functions use the server client libraries with IAM, which rules do not
 # govern; rules apply to the mobile and web SDKs, and those are denied everything.

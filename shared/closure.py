@@ -8,9 +8,9 @@
   synced for the account again;
 - the password hash, OAuth states, sessions and sign-in throttle entries of the account go now;
 - every record that remains (the account, its email claim, projects, audit entries, the outcomes,
-  event marks and dead letters of its projects) gets ``expire_at`` no later than closure + 29 days:
-  Firestore's TTL deletes them within about a day after that, and the ``purge`` job is the
-  guarantee, so the security page's "deleted within 30 days" holds;
+  event marks, dead letters and dirty keys of its projects) gets ``expire_at`` no later than
+  closure + 29 days: Firestore's TTL deletes them within about a day after that, and the
+  ``purge`` job is the guarantee, so the security page's "deleted within 30 days" holds;
 - the audit trail says ``account_closed``.
 
 ``export`` is the account's configuration as JSON: projects, their settings and connection
@@ -37,7 +37,7 @@ GOODBYE = (
     "Your account is closed: its connections are revoked, and its configuration will be "
     "deleted for good within 30 days."
 )
-PROJECT_RECORDS = ("outcomes", "event_marks", "dead_letters")
+PROJECT_RECORDS = ("outcomes", "event_marks", "dead_letters", "dirty_keys")
 _EXPORTED = (
     "name",
     "stripe_account",

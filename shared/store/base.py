@@ -6,10 +6,24 @@ Every adapter raises ``StoreUnavailable`` when the backend cannot be reached, so
 answer 5xx and let the sender retry.
 """
 
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Final, Protocol
 
 Doc = dict[str, Any]
+
+
+class Deleted:
+    """What an ``update_many`` function returns to delete the document it was given."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE: Final = Deleted()
+# A change ``update_many`` makes to one document: the new document, None (leave it), or DELETE.
+Change = Doc | None | Deleted
+# The most documents one ``update_many`` transaction reads and writes.
+MAX_MANY = 200
 
 # The only collections the code writes, and the only fields each may hold. The leak scans test
 # stored documents against this, and the Terraform TTL policies against ``EXPIRE_AT``.
@@ -63,6 +77,24 @@ FIELDS: dict[str, frozenset[str]] = {
             "hubspot_id",
             "error_code",
             "at",
+            "expire_at",
+        }
+    ),
+    # Stripe objects to (re)write to HubSpot: ids only (shared.drain.dirty); a generation token
+    # tells a key marked again while its write was in flight
+    "dirty_keys": frozenset(
+        {
+            "project_id",
+            "kind",
+            "object_id",
+            "gen",
+            "marked_at",
+            "due_at",
+            "attempts",
+            "last_error",
+            "events",
+            "event_type",
+            "event_count",
             "expire_at",
         }
     ),
@@ -135,8 +167,32 @@ class Store(Protocol):
         called more than once when the transaction is retried, so it must be pure."""
         ...
 
+    def update_many(
+        self,
+        collection: str,
+        doc_ids: Sequence[str],
+        fn: Callable[[str, Doc | None], Change],
+    ) -> dict[str, Doc | None]:
+        """Read-modify-write of up to ``MAX_MANY`` documents in one transaction: ``fn`` gets each
+        id and its current doc (or None) and returns the new doc, None to leave it, or
+        ``DELETE``. Returns what is stored afterwards, by id (None: absent). ``fn`` may be called
+        more than once when the transaction is retried, so it must be pure."""
+        ...
+
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
         """Documents whose top-level ``field`` equals ``value``."""
+        ...
+
+    def query(
+        self,
+        collection: str,
+        equals: Mapping[str, str],
+        field: str,
+        upto: float,
+        limit: int,
+    ) -> list[tuple[str, Doc]]:
+        """At most ``limit`` documents whose top-level fields equal the strings of ``equals`` and
+        whose number ``field`` is at most ``upto``, by ``field`` then id, ascending."""
         ...
 
     def scan(self, collection: str) -> Iterator[tuple[str, Doc]]:

@@ -7,8 +7,8 @@ kills it. ``prefix`` is prepended to every collection name, so tests can share o
 
 import threading
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from google.cloud.firestore_v1.transaction import Transaction
 
 from shared.errors import StoreUnavailable
-from shared.store.base import EXPIRE_AT, Doc
+from shared.store.base import EXPIRE_AT, MAX_MANY, Change, Deleted, Doc
 
 DEFAULT_DEADLINE = 10.0
 # The library's default; contention within one instance never gets this far (see _queued).
@@ -79,7 +79,6 @@ class FirestoreStore:
         ref = self._ref(collection, doc_id)
         bounds = self._bounds()
 
-        @firestore.transactional
         def read_modify_write(transaction: Transaction) -> Doc | None:
             current = _to_doc(ref.get(transaction=transaction, **bounds))
             new = fn(current)
@@ -89,21 +88,76 @@ class FirestoreStore:
             return new
 
         with self._queued(ref.path), _backend("update"):
-            try:
-                result: Doc | None = read_modify_write(
-                    _BoundedTransaction(self._client, self._retry, self._deadline)
-                )
-            except ValueError as exc:
-                # Raised by the library, with the last Aborted as cause, once contention
-                # outlasts TRANSACTION_ATTEMPTS; anything else is the caller's own ValueError.
-                if isinstance(exc.__cause__, api_exceptions.GoogleAPICallError):
-                    raise StoreUnavailable("firestore update kept aborting") from exc
-                raise
+            return self._transact(read_modify_write, "update")
+
+    def _transact[T](self, body: Callable[[Transaction], T], operation: str) -> T:
+        """Run ``body`` in a transaction, retried on contention up to TRANSACTION_ATTEMPTS."""
+        try:
+            result: T = firestore.transactional(body)(
+                _BoundedTransaction(self._client, self._retry, self._deadline)
+            )
+        except ValueError as exc:
+            # Raised by the library, with the last Aborted as cause, once contention outlasts
+            # TRANSACTION_ATTEMPTS; anything else is the caller's own ValueError.
+            if isinstance(exc.__cause__, api_exceptions.GoogleAPICallError):
+                raise StoreUnavailable(f"firestore {operation} kept aborting") from exc
+            raise
         return result
+
+    def update_many(
+        self,
+        collection: str,
+        doc_ids: Sequence[str],
+        fn: Callable[[str, Doc | None], Change],
+    ) -> dict[str, Doc | None]:
+        if len(doc_ids) > MAX_MANY:
+            raise ValueError(f"update_many takes at most {MAX_MANY} documents")
+        refs = [self._ref(collection, doc_id) for doc_id in dict.fromkeys(doc_ids)]
+        bounds = self._bounds()
+
+        def read_modify_write(transaction: Transaction) -> dict[str, Doc | None]:
+            current = {s.id: _to_doc(s) for s in transaction.get_all(refs, **bounds)}
+            after: dict[str, Doc | None] = {}
+            for ref in refs:
+                doc = current.get(ref.id)
+                change = fn(ref.id, doc)
+                if isinstance(change, Deleted):
+                    transaction.delete(ref)
+                    after[ref.id] = None
+                elif change is not None:
+                    transaction.set(ref, _stored(change))
+                    after[ref.id] = change
+                else:
+                    after[ref.id] = doc
+            return after
+
+        stripes = sorted({self._stripe(ref.path) for ref in refs})
+        with ExitStack() as held, _backend("update_many"):
+            for stripe in stripes:
+                held.enter_context(self._held(stripe))
+            return self._transact(read_modify_write, "update_many")
 
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
         query = self._collection(collection).where(filter=FieldFilter(field, "==", value))
         with _backend("find"):
+            return [(s.id, _read(s.to_dict() or {})) for s in query.stream(**self._bounds())]
+
+    def query(
+        self,
+        collection: str,
+        equals: Mapping[str, str],
+        field: str,
+        upto: float,
+        limit: int,
+    ) -> list[tuple[str, Doc]]:
+        # Equalities on some fields with a range and an order on another: a composite index
+        # (infra/firestore.tf) serves it; the emulator needs none.
+        query = self._collection(collection)
+        for name, value in equals.items():
+            query = query.where(filter=FieldFilter(name, "==", value))
+        query = query.where(filter=FieldFilter(field, "<=", upto)).order_by(field)
+        query = query.order_by(FieldPath.document_id()).limit(limit)
+        with _backend("query"):
             return [(s.id, _read(s.to_dict() or {})) for s in query.stream(**self._bounds())]
 
     def scan(self, collection: str) -> Iterator[tuple[str, Doc]]:
@@ -134,13 +188,22 @@ class FirestoreStore:
 
     @contextmanager
     def _queued(self, path: str) -> Iterator[None]:
-        stripe = self._stripes[zlib.crc32(path.encode()) % LOCK_STRIPES]
-        if not stripe.acquire(timeout=self._deadline):
+        with self._held(self._stripe(path)):
+            yield
+
+    @staticmethod
+    def _stripe(path: str) -> int:
+        return zlib.crc32(path.encode()) % LOCK_STRIPES
+
+    @contextmanager
+    def _held(self, stripe: int) -> Iterator[None]:
+        lock = self._stripes[stripe]
+        if not lock.acquire(timeout=self._deadline):
             raise StoreUnavailable("firestore update: document busy in this instance")
         try:
             yield
         finally:
-            stripe.release()
+            lock.release()
 
     def _bounds(self) -> dict[str, Any]:
         return {"retry": self._retry, "timeout": self._deadline}

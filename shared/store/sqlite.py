@@ -11,13 +11,13 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from shared.errors import StoreUnavailable
-from shared.store.base import Doc
+from shared.store.base import MAX_MANY, Change, Deleted, Doc
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -27,7 +27,12 @@ CREATE TABLE IF NOT EXISTS docs (
     id TEXT NOT NULL,
     doc TEXT NOT NULL,
     PRIMARY KEY (collection, id)
-) WITHOUT ROWID
+) WITHOUT ROWID;
+-- query() of dirty keys: a project's keys due by a time, oldest first (shared.drain.dirty)
+CREATE INDEX IF NOT EXISTS docs_project_due ON docs (
+    collection, json_extract(doc, '$.project_id'), json_extract(doc, '$.due_at')
+);
+CREATE INDEX IF NOT EXISTS docs_due ON docs (collection, json_extract(doc, '$.due_at'))
 """
 
 # Field names become part of a JSON path; keep them to what a path can hold without quoting.
@@ -92,6 +97,73 @@ class SqliteStore:
                     db.execute("ROLLBACK")
                 raise
         return current if new is None else _load(_dump(new))
+
+    def update_many(
+        self,
+        collection: str,
+        doc_ids: Sequence[str],
+        fn: Callable[[str, Doc | None], Change],
+    ) -> dict[str, Doc | None]:
+        if len(doc_ids) > MAX_MANY:
+            raise ValueError(f"update_many takes at most {MAX_MANY} documents")
+        after: dict[str, Doc | None] = {}
+        with self._session() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for doc_id in dict.fromkeys(doc_ids):
+                    row = db.execute(
+                        "SELECT doc FROM docs WHERE collection = ? AND id = ?", (collection, doc_id)
+                    ).fetchone()
+                    current = None if row is None else _load(row[0])
+                    change = fn(doc_id, current)
+                    if isinstance(change, Deleted):
+                        db.execute(
+                            "DELETE FROM docs WHERE collection = ? AND id = ?", (collection, doc_id)
+                        )
+                        after[doc_id] = None
+                    elif change is not None:
+                        raw = _dump(change)
+                        db.execute(
+                            "INSERT INTO docs (collection, id, doc) VALUES (?, ?, ?)"
+                            " ON CONFLICT (collection, id) DO UPDATE SET doc = excluded.doc",
+                            (collection, doc_id, raw),
+                        )
+                        after[doc_id] = _load(raw)
+                    else:
+                        after[doc_id] = current
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return after
+
+    def query(
+        self,
+        collection: str,
+        equals: Mapping[str, str],
+        field: str,
+        upto: float,
+        limit: int,
+    ) -> list[tuple[str, Doc]]:
+        for name in (*equals, field):
+            if not _FIELD.match(name):
+                raise ValueError(f"unsupported field name: {name!r}")
+        if not all(isinstance(value, str) for value in equals.values()):
+            raise TypeError("query compares fields with strings only")
+        # The expressions are spelled as in the indexes above, so that SQLite uses them. A text
+        # or missing value never passes ``<= ?``: SQLite orders text after every number.
+        where = "".join(f" AND json_extract(doc, '$.{name}') = ?" for name in equals)
+        order = f"json_extract(doc, '$.{field}')"
+        with self._session() as db:
+            # Field names are checked against _FIELD above; every value is a parameter.
+            rows = db.execute(
+                f"SELECT id, doc FROM docs WHERE collection = ?{where}"  # noqa: S608
+                f" AND {order} <= ?"
+                f" ORDER BY {order}, id LIMIT ?",
+                [collection, *equals.values(), upto, limit],
+            ).fetchall()
+        return [(row[0], _load(row[1])) for row in rows]
 
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
         if not _FIELD.match(field):
@@ -168,7 +240,7 @@ def _set_up(db: sqlite3.Connection) -> None:
     while True:
         try:
             db.execute("PRAGMA journal_mode = WAL")
-            db.execute(_SCHEMA)
+            db.executescript(_SCHEMA)
             return
         except sqlite3.OperationalError as exc:
             busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY

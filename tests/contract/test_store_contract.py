@@ -4,71 +4,19 @@ what is specific to each: file modes and broken files for SQLite, a dead backend
 
 import os
 import stat
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.errors import StoreUnavailable
-from shared.store.base import Doc, Store
+from shared.store.base import DELETE, MAX_MANY, Doc, Store
 from shared.store.sqlite import SqliteStore
-from tests.emulators import PROJECT
+from tests.contract.backends import race
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _sqlite_stores(tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    opened: list[SqliteStore] = []
-
-    def make() -> Store:
-        opened.append(SqliteStore(tmp_path / "data" / "omniroo.db"))
-        return opened[-1]
-
-    yield make
-    for store in opened:
-        store.close()
-
-
-def _firestore_stores(request: pytest.FixtureRequest) -> Iterator[Callable[[], Store]]:
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import firestore
-
-    from shared.store.firestore import FirestoreStore
-
-    first = request.getfixturevalue("firestore_store")
-    handed: list[Store] = []
-    clients: list[Any] = []
-
-    def make() -> Store:
-        if not handed:
-            handed.append(first)
-        else:
-            # Another client on the same prefix stands for another function instance.
-            clients.append(firestore.Client(project=PROJECT, credentials=AnonymousCredentials()))
-            handed.append(FirestoreStore(clients[-1], prefix=first.prefix))
-        return handed[-1]
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("firestore", marks=pytest.mark.emulator)])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
-    """Builds stores on one backend: the first call the store under test, later ones twins that
-    share its data through their own connection."""
-    if request.param == "sqlite":
-        yield from _sqlite_stores(tmp_path)
-    else:
-        yield from _firestore_stores(request)
-
-
-@pytest.fixture
-def store(stores: Callable[[], Store]) -> Store:
-    return stores()
 
 
 def assert_same(actual: Any, expected: Any) -> None:
@@ -84,28 +32,6 @@ def assert_same(actual: Any, expected: Any) -> None:
             assert_same(got, want)
     else:
         assert actual == expected
-
-
-def race(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` on ``count`` threads released together; return results in order."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    return results
 
 
 # Every JSON type, nested. No list directly inside a list: Firestore arrays cannot hold arrays.
@@ -240,6 +166,117 @@ class TestUpdate:
         assert store.update("projects", "p1", increment) == {"n": 2}
 
 
+class TestUpdateMany:
+    def test_creates_updates_deletes_and_leaves_in_one_call(self, store: Store) -> None:
+        store.put("dirty_keys", "keep", {"n": 1})
+        store.put("dirty_keys", "bump", {"n": 1})
+        store.put("dirty_keys", "drop", {"n": 1})
+
+        def change(doc_id: str, doc: Doc | None) -> Any:
+            return {
+                "new": {"n": 0},
+                "bump": {"n": (doc or {"n": 0})["n"] + 1},
+                "drop": DELETE,
+                "keep": None,
+                "absent": None,
+            }[doc_id]
+
+        after = store.update_many("dirty_keys", ["new", "bump", "drop", "keep", "absent"], change)
+        assert after == {
+            "new": {"n": 0},
+            "bump": {"n": 2},
+            "drop": None,
+            "keep": {"n": 1},
+            "absent": None,
+        }
+        assert sorted(store.scan("dirty_keys")) == [
+            ("bump", {"n": 2}),
+            ("keep", {"n": 1}),
+            ("new", {"n": 0}),
+        ]
+
+    def test_fn_sees_each_document_and_its_id(self, store: Store) -> None:
+        store.put("dirty_keys", "a", {"v": "A"})
+        seen: dict[str, Doc | None] = {}
+
+        def record(doc_id: str, doc: Doc | None) -> None:
+            seen[doc_id] = doc
+
+        store.update_many("dirty_keys", ["a", "b", "a"], record)
+        assert seen == {"a": {"v": "A"}, "b": None}
+
+    def test_an_error_in_fn_writes_nothing(self, store: Store) -> None:
+        store.put("dirty_keys", "a", {"n": 1})
+
+        def fail_on_b(doc_id: str, doc: Doc | None) -> Any:
+            if doc_id == "b":
+                raise ValueError("refused by the caller")
+            return DELETE
+
+        with pytest.raises(ValueError, match="refused by the caller"):
+            store.update_many("dirty_keys", ["a", "b"], fail_on_b)
+        assert store.get("dirty_keys", "a") == {"n": 1}
+
+    def test_round_trip_of_every_type(self, store: Store) -> None:
+        after = store.update_many("projects", ["p1"], lambda i, d: EVERY_TYPE)
+        assert_same(after["p1"], EVERY_TYPE)
+        assert_same(store.get("projects", "p1"), EVERY_TYPE)
+
+    def test_refuses_more_than_max_many(self, store: Store) -> None:
+        with pytest.raises(ValueError):
+            too_many = [str(i) for i in range(MAX_MANY + 1)]
+            store.update_many("dirty_keys", too_many, lambda i, d: None)
+
+    def test_racing_instances_lose_no_increment(self, stores: Callable[[], Store]) -> None:
+        # update_many and update on the same documents from two instances: every change lands.
+        pool = [stores(), stores()]
+        pool[0].put("dirty_keys", "a", {"n": 0})
+        pool[0].put("dirty_keys", "b", {"n": 0})
+
+        def bump_both(i: int) -> Any:
+            if i % 2:
+                return pool[i % 2].update("dirty_keys", "a", increment)
+            return pool[i % 2].update_many(
+                "dirty_keys", ["a", "b"], lambda doc_id, doc: increment(doc)
+            )
+
+        race(4, bump_both)
+        assert pool[1].get("dirty_keys", "a") == {"n": 4}
+        assert pool[1].get("dirty_keys", "b") == {"n": 2}
+
+
+class TestQuery:
+    @pytest.fixture(autouse=True)
+    def docs(self, store: Store) -> None:
+        store.put("dirty_keys", "a1", {"project_id": "A", "due_at": 30.0})
+        store.put("dirty_keys", "a2", {"project_id": "A", "due_at": 10})
+        store.put("dirty_keys", "a3", {"project_id": "A", "due_at": 10})
+        store.put("dirty_keys", "a4", {"project_id": "A", "due_at": 50})
+        store.put("dirty_keys", "a5", {"project_id": "A", "due_at": "10"})
+        store.put("dirty_keys", "a6", {"project_id": "A"})
+        store.put("dirty_keys", "b1", {"project_id": "B", "due_at": 5})
+        store.put("outcomes", "a7", {"project_id": "A", "due_at": 1})
+
+    def test_equal_fields_and_at_most_upto_in_order(self, store: Store) -> None:
+        found = store.query("dirty_keys", {"project_id": "A"}, "due_at", 30, 10)
+        assert [i for i, _ in found] == ["a2", "a3", "a1"]
+        assert found[0][1] == {"project_id": "A", "due_at": 10}
+
+    def test_limit(self, store: Store) -> None:
+        assert [i for i, _ in store.query("dirty_keys", {"project_id": "A"}, "due_at", 99, 2)] == [
+            "a2",
+            "a3",
+        ]
+
+    def test_without_equalities_spans_every_document(self, store: Store) -> None:
+        found = store.query("dirty_keys", {}, "due_at", 10, 10)
+        assert [i for i, _ in found] == ["b1", "a2", "a3"]
+
+    def test_nothing_due(self, store: Store) -> None:
+        assert store.query("dirty_keys", {"project_id": "A"}, "due_at", 9.5, 10) == []
+        assert store.query("dirty_keys", {"project_id": "C"}, "due_at", 99, 10) == []
+
+
 class TestFind:
     @pytest.fixture(autouse=True)
     def docs(self, store: Store) -> None:
@@ -350,6 +387,8 @@ def _every_operation(store: Store) -> dict[str, Callable[[], Any]]:
         "update": lambda: store.update("projects", "p1", increment),
         "find": lambda: store.find("projects", "n", 1),
         "scan": lambda: list(store.scan("projects")),
+        "update_many": lambda: store.update_many("projects", ["p1"], lambda i, d: None),
+        "query": lambda: store.query("projects", {"a": "b"}, "n", 1, 1),
     }
 
 
@@ -404,7 +443,7 @@ def test_firestore_stopped_backend_fails_fast(killable_firestore: Any) -> None:
     store.put("projects", "p1", {"n": 1})
     killable_firestore.stop()
     bound = killable_firestore.deadline + 3.0
-    for name in ("create", "get", "update"):
+    for name in ("create", "get", "update", "update_many", "query"):
         elapsed = _timed_failure(_every_operation(store)[name])
         assert elapsed < bound, f"{name} took {elapsed:.1f} s"
 
