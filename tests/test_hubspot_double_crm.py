@@ -179,6 +179,26 @@ def test_deals_upsert_by_a_unique_custom_property(
     assert [r["id"] for r in hubspot_double.records(portal[0], "deals")] == [made.id]
 
 
+def test_upserts_follow_a_unique_value_that_changes_or_is_archived(
+    hs: HubSpot, hubspot_double: HubSpotDouble, portal: tuple[int, str]
+) -> None:
+    """The double keeps unique values in an index: a value moved by an update, or freed by an
+    archive, is found where HubSpot would find it."""
+    unique(hs, "deals", "stripe_subscription_id")
+    [made] = upsert(hs, "deals", "stripe_subscription_id", ("sub_1", {"dealname": "A"})).results
+    update = ho.SimplePublicObjectInput(properties={"stripe_subscription_id": "sub_2"})
+    hs.crm.objects.basic_api.update("deals", made.id, update)
+    [moved] = upsert(hs, "deals", "stripe_subscription_id", ("sub_2", {"dealname": "B"})).results
+    assert (moved.id, moved.new) == (made.id, False)
+    [fresh] = upsert(hs, "deals", "stripe_subscription_id", ("sub_1", {"dealname": "C"})).results
+    assert fresh.new is True and fresh.id != made.id
+    hs.crm.objects.basic_api.archive("deals", fresh.id)
+    [again] = upsert(hs, "deals", "stripe_subscription_id", ("sub_1", {"dealname": "D"})).results
+    assert again.new is True and again.id not in (made.id, fresh.id)
+    stored = hubspot_double.record_by(portal[0], "deals", "stripe_subscription_id", "sub_2")
+    assert stored is not None and stored["properties"]["dealname"] == "B"
+
+
 def test_line_items_come_from_products_and_compute_their_amount(
     hs: HubSpot, hubspot_double: HubSpotDouble, portal: tuple[int, str]
 ) -> None:

@@ -201,7 +201,38 @@ class ObjectsApi:
         if name == "hs_object_id":
             record = self.store.get(wanted)
             return record if record is not None and not record.archived else None
+        index = self._index(name)
+        if index is not None:
+            found = index.get(wanted)
+            return None if found is None else self.store[found]
         return next((r for r in self._live() if r.properties.get(name) == wanted), None)
+
+    def _index(self, name: str) -> dict[str, str] | None:
+        """Value -> live record id for a unique property (the first by id, as a scan finds)."""
+        if name not in self.schema.unique() and not (name == "email" and self.type == "contacts"):
+            return None
+        key = (self.type, name)
+        if key not in self.portal.index:
+            built: dict[str, str] = {}
+            for record in self._live():
+                held = record.properties.get(name)
+                if held is not None:
+                    built.setdefault(held, record.id)
+            self.portal.index[key] = built
+        return self.portal.index[key]
+
+    def _reindex(self, record: Record, before: dict[str, str]) -> None:
+        for (object_type, name), ids in self.portal.index.items():
+            if object_type != self.type:
+                continue
+            old = before.get(name)
+            new = None if record.archived else record.properties.get(name)
+            if old == new and not record.archived:
+                continue
+            if old is not None and ids.get(old) == record.id:
+                del ids[old]
+            if new is not None:
+                ids.setdefault(new, record.id)
 
     def _check_id_property(self, name: str, write: bool) -> None:
         if name not in self.schema.properties:
@@ -263,11 +294,13 @@ class ObjectsApi:
                 record = Record(record_id, {"hs_object_id": record_id}, self.now, self.now)
                 record.properties["createdate"] = iso(self.now)
                 self.store[record_id] = record
+            before = dict(record.properties)
             for name, value in props.items():
                 if value == "":
                     record.properties.pop(name, None)
                 else:
                     record.properties[name] = value
+            self._reindex(record, {} if new else before)
             record.updated = self.now
             record.properties[modified_property(self.type)] = iso(self.now)
             written.append((record, new))
@@ -300,6 +333,7 @@ class ObjectsApi:
         if record is not None and not record.archived:
             record.archived = True
             record.archived_at = self.now
+            self._reindex(record, record.properties)
 
     def _batch(self, results: list[dict[str, Any]]) -> dict[str, Any]:
         return batch_reply(self.now, results)

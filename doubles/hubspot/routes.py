@@ -146,6 +146,8 @@ def _properties(
     now: float,
 ) -> Reply:
     schema = portal.schemas[object_type]
+    if method != "GET":
+        portal.forget_indexes(object_type)  # a property may have become unique, or gone
     if endpoint == "properties":
         if method == "POST":
             return schema.create_property(_object(body), now)

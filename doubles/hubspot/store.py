@@ -52,3 +52,10 @@ class Portal:
         self.ids = itertools.count(101)
         self.pipelines = Pipelines(now)
         self.links = Links()
+        # (object type, unique property) -> value -> id of the live record holding it; built on
+        # first use and kept by every write, so upserts by unique value do not scan the store.
+        self.index: dict[tuple[str, str], dict[str, str]] = {}
+
+    def forget_indexes(self, object_type: str) -> None:
+        """Drop the indexes of a type whose properties changed (rebuilt on the next lookup)."""
+        self.index = {key: ids for key, ids in self.index.items() if key[0] != object_type}
