@@ -5,6 +5,7 @@ Every mutation of a customer records the event Stripe would send, with the same 
 """
 
 import copy
+import json
 from typing import Any
 
 from doubles.stripe.checkout import CheckoutApi
@@ -87,7 +88,10 @@ class StripeApi(CheckoutApi):
             if (not email or c["email"] == email)
             and created_matches(c["created"], call.params.get("created"))
         ]
-        return page(copy.deepcopy(found), call.params, "/v1/customers", "customer")
+        # Copy only the page asked for: a whole account's customers on every page is quadratic.
+        listed = page(found, call.params, "/v1/customers", "customer")
+        listed["data"] = json.loads(json.dumps(listed["data"]))  # a deep copy, 5x faster
+        return listed
 
     # -- events ----------------------------------------------------------------------------
 
