@@ -432,6 +432,60 @@ def test_events_list_filters_and_retrieve(
     assert helper_event["request"]["id"].startswith("req_")
 
 
+def test_events_list_by_delivery_success_as_stripe_reports_undelivered_events(
+    clocked: tuple[StripeDouble, FakeClock],
+) -> None:
+    double, _ = clocked
+    account = double.add_account()
+    for n in range(3):
+        double.create_customer(account, email=f"d{n}@example.com")
+    delivered, refused, never = (e["id"] for e in double.events(account))
+    double.record_delivery(account, delivered, 200)
+    double.record_delivery(account, refused, 503)  # Stripe keeps retrying: still pending
+    api = client(double)
+    undelivered = api.v1.events.list(params={"delivery_success": False}, options=on(account))
+    assert [e.id for e in undelivered.data] == [never, refused]
+    assert {e.pending_webhooks for e in undelivered.data} == {1}
+    done = api.v1.events.list(params={"delivery_success": True}, options=on(account))
+    assert [(e.id, e.pending_webhooks) for e in done.data] == [(delivered, 0)]
+
+
+def test_events_list_refuses_what_stripe_refuses(
+    clocked: tuple[StripeDouble, FakeClock],
+) -> None:
+    double, _ = clocked
+    account = double.add_account()
+    double.create_customer(account, email="x@example.com")
+    api = client(double)
+    with pytest.raises(stripe.InvalidRequestError) as too_many:
+        api.v1.events.list(
+            params={"types": [f"customer.t{n}" for n in range(21)]}, options=on(account)
+        )
+    assert too_many.value.param == "types"
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        api.v1.events.list(
+            params={"type": "customer.created", "types": ["customer.updated"]}, options=on(account)
+        )
+    assert both.value.param == "types"
+    # types[] takes exact names; only type= knows the * wildcard
+    assert api.v1.events.list(params={"types": ["customer.*"]}, options=on(account)).data == []
+    twenty = [f"customer.t{n}" for n in range(19)] + ["customer.created"]
+    assert len(api.v1.events.list(params={"types": twenty}, options=on(account)).data) == 1
+
+
+def test_events_list_reaches_back_30_days_only(
+    clocked: tuple[StripeDouble, FakeClock],
+) -> None:
+    double, clock = clocked
+    account = double.add_account()
+    double.create_customer(account, email="old@example.com")
+    clock.now += 30 * 24 * 3600 - 1
+    api = client(double)
+    assert len(api.v1.events.list(options=on(account)).data) == 1
+    clock.now += 2
+    assert api.v1.events.list(options=on(account)).data == []
+
+
 # -- webhook endpoints -------------------------------------------------------------------------
 
 

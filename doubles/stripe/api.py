@@ -22,6 +22,7 @@ from doubles.stripe.wire import (
     as_list,
     check_keys,
     created_matches,
+    invalid,
     no_such,
     page,
     previous_attributes,
@@ -29,6 +30,8 @@ from doubles.stripe.wire import (
 
 __all__ = ["Account", "Call", "StripeApi"]
 _ENDED = ("canceled", "incomplete_expired")
+MAX_EVENT_TYPES = 20
+EVENT_RETENTION_SECONDS = 30 * 24 * 3600  # "Stripe only returns events created in the last 30 days"
 
 
 class StripeApi(CheckoutApi):
@@ -96,21 +99,41 @@ class StripeApi(CheckoutApi):
     # -- events ----------------------------------------------------------------------------
 
     def list_events(self, call: Call) -> dict[str, Any]:
+        """List Events as Stripe answers it (stripe-python's ``EventListParams``; the guide
+        docs.stripe.com/webhooks/process-undelivered-events): only the last 30 days, ``type``
+        (one name, ``*`` as a wildcard) or ``types`` (up to 20 exact names) but not both, and
+        ``delivery_success`` (false: events some endpoint has not yet acknowledged with a 2xx).
+        """
         params = call.params
         check_keys(params, (*LIST_PARAMS, "type", "types", "delivery_success"))
         types = [str(t) for t in as_list(params.get("types", []), "types")]
-        if params.get("type"):
-            types.append(str(params["type"]))
+        if len(types) > MAX_EVENT_TYPES:
+            raise invalid(
+                f"Invalid array: types must have at most {MAX_EVENT_TYPES} elements", "types"
+            )
+        pattern = str(params.get("type") or "")
+        if pattern and types:
+            raise invalid("You may pass either `type` or `types`, but not both.", "types")
         delivered = params.get("delivery_success")
+        wanted = None if delivered in (None, "") else as_bool(delivered, "delivery_success")
+        oldest = self._now() - EVENT_RETENTION_SECONDS
         found = [
             e
             for e in reversed(call.account.events)
-            if (not types or any(_type_matches(e["type"], t) for t in types))
+            if e["created"] >= oldest
+            and (not pattern or _type_matches(e["type"], pattern))
+            and (not types or e["type"] in types)
             and created_matches(e["created"], params.get("created"))
-            # Nothing is ever delivered from the double: every event still has pending webhooks.
-            and (delivered in (None, "") or not as_bool(delivered, "delivery_success"))
+            and (wanted is None or wanted == (e["pending_webhooks"] == 0))
         ]
         return page(copy.deepcopy(found), params, "/v1/events", "event")
+
+    def record_delivery(self, account: Account, event_id: str, status: int) -> None:
+        """A webhook endpoint answered ``status`` to this event: a 2xx is a success, so the
+        event no longer has a pending webhook; anything else leaves it pending (Stripe retries)."""
+        for event in account.events:
+            if event["id"] == event_id and 200 <= status < 300:
+                event["pending_webhooks"] = 0
 
     def get_event(self, call: Call, object_id: str) -> dict[str, Any]:
         for event in call.account.events:

@@ -138,6 +138,12 @@ class StripeDouble(BillingHelpers, Served):
         with self._lock:
             return copy.deepcopy(self._known(account).events)
 
+    def record_delivery(self, account: str | None, event_id: str, status: int) -> None:
+        """What a webhook endpoint answered to one delivery of the event (the sandbox's
+        forwarder reports each one): a 2xx clears its pending webhook, as Stripe's would."""
+        with self._lock:
+            self._api.record_delivery(self._known(account), event_id, status)
+
     def webhook_endpoints(self, account: str | None = None) -> list[dict[str, Any]]:
         """Endpoints with what the API hides after creation: their ``secret`` and ``connect``."""
         with self._lock:

@@ -1,7 +1,9 @@
 """Polls a Stripe API for new events of some accounts and delivers them, signed, to a webhook URL.
 
 The sandbox's stand-in for ``stripe listen --forward-to``: it makes the local Stripe double behave
-like Stripe, delivering each event once, in order, with a real ``Stripe-Signature``.
+like Stripe, delivering each event once, in order, with a real ``Stripe-Signature``, and telling
+the double what the webhook answered (``on_result``) so that List Events' ``delivery_success``
+filter sees what Stripe's would.
 """
 
 import json
@@ -24,10 +26,12 @@ class Forwarder:
         secret: str,
         accounts: Callable[[], list[str]],
         interval: float = 0.3,
+        on_result: Callable[[str, str, int], None] | None = None,
     ) -> None:
         self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base})
         self._target, self._secret, self._accounts = target_url, secret, accounts
         self._interval = interval
+        self._on_result = on_result  # (account, event id, status of the webhook's answer)
         self._seen: set[str] = set()
         self._stop = threading.Event()
         self.delivered: list[tuple[str, int]] = []  # (event id, status)
@@ -45,8 +49,11 @@ class Forwarder:
             for event in reversed(page.data):  # the API lists newest first
                 if event.id in self._seen:
                     continue
+                status = self.deliver(json.dumps(event.to_dict()).encode())
+                if self._on_result is not None:
+                    self._on_result(account, event.id, status)
                 # A 5xx means "retry later", as it would to Stripe: keep it unseen.
-                if self.deliver(json.dumps(event.to_dict()).encode()) < 500:
+                if status < 500:
                     self._seen.add(event.id)
                     sent += 1
         return sent

@@ -66,6 +66,7 @@ class Sandbox:
             self.webhook_url,
             settings.stripe_webhook_secrets[0],
             lambda: connected_accounts(runtime.store),
+            on_result=self.stripe.record_delivery,
         ).start()
 
     def describe_text(self) -> str:
