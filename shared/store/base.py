@@ -98,6 +98,34 @@ FIELDS: dict[str, frozenset[str]] = {
             "expire_at",
         }
     ),
+    # sync health: per project, UTC day and shard, how many events were received, synced,
+    # skipped, failed, dead-lettered and replayed (shared.repair.health); counts only
+    "health": frozenset(
+        {
+            "project_id",
+            "day",
+            "received",
+            "synced",
+            "skipped",
+            "failed",
+            "dead_lettered",
+            "replayed",
+            "expire_at",
+        }
+    ),
+    # backfill and reconcile runs: ids, status, times and counts only (shared.repair.health)
+    "runs": frozenset(
+        {
+            "project_id",
+            "kind",
+            "status",
+            "day",
+            "started_at",
+            "finished_at",
+            "counts",
+            "expire_at",
+        }
+    ),
     # event ids that exhausted their retries
     "dead_letters": frozenset({"project_id", "event_id", "type", "error_type", "at", "expire_at"}),
     # sha256(normalised email) -> account id, claimed atomically so an email is unique
@@ -177,6 +205,14 @@ class Store(Protocol):
         id and its current doc (or None) and returns the new doc, None to leave it, or
         ``DELETE``. Returns what is stored afterwards, by id (None: absent). ``fn`` may be called
         more than once when the transaction is retried, so it must be pure."""
+        ...
+
+    def increment(
+        self, collection: str, doc_id: str, deltas: Mapping[str, int], fields: Doc
+    ) -> None:
+        """Add ``deltas`` to top-level integer fields (absent: 0) and set ``fields``, creating the
+        document if needed, as one blind write: no read, so concurrent increments of one document
+        never abort each other and none is lost (counters: ``shared.repair.health``)."""
         ...
 
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:

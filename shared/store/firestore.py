@@ -142,6 +142,18 @@ class FirestoreStore:
         with _backend("find"):
             return [(s.id, _read(s.to_dict() or {})) for s in query.stream(**self._bounds())]
 
+    def increment(
+        self, collection: str, doc_id: str, deltas: Mapping[str, int], fields: Doc
+    ) -> None:
+        # Increment is a field transform applied by the server: a write without a read, so
+        # nothing to abort (firebase.google.com/docs/firestore/solutions/counters). No retry:
+        # a retried commit whose first attempt landed would count twice.
+        changes = {**fields, **{name: firestore.Increment(int(n)) for name, n in deltas.items()}}
+        with _backend("increment"):
+            self._ref(collection, doc_id).set(
+                _stored(changes), merge=True, retry=None, timeout=self._deadline
+            )
+
     def query(
         self,
         collection: str,

@@ -138,6 +138,31 @@ class SqliteStore:
                 raise
         return after
 
+    def increment(
+        self, collection: str, doc_id: str, deltas: Mapping[str, int], fields: Doc
+    ) -> None:
+        for name in (*deltas, *fields):
+            if not _FIELD.match(name):
+                raise ValueError(f"unsupported field name: {name!r}")
+        added = {name: int(n) for name, n in deltas.items()}
+        sets = "".join(
+            f", '$.{name}', coalesce(json_extract(doc, '$.{name}'), 0) + ?" for name in added
+        )
+        sets += "".join(f", '$.{name}', json(?)" for name in fields)
+        with self._session() as db:
+            # Field names are checked against _FIELD above; every value is a parameter.
+            db.execute(
+                "INSERT INTO docs (collection, id, doc) VALUES (?, ?, ?)"  # noqa: S608
+                f" ON CONFLICT (collection, id) DO UPDATE SET doc = json_set(doc{sets})",
+                [
+                    collection,
+                    doc_id,
+                    _dump({**fields, **added}),
+                    *added.values(),
+                    *(json.dumps(v) for v in fields.values()),
+                ],
+            )
+
     def query(
         self,
         collection: str,

@@ -316,6 +316,32 @@ class TestScan:
         assert list(store.scan("outcomes")) == []
 
 
+class TestIncrement:
+    def test_creates_then_adds_and_sets_the_fields(self, store: Store) -> None:
+        store.increment("health", "h1", {"a": 2, "b": 0}, {"day": "d1", "expire_at": 1000.0})
+        assert_same(store.get("health", "h1"), {"a": 2, "b": 0, "day": "d1", "expire_at": 1000.0})
+        store.increment("health", "h1", {"a": 3, "c": -1}, {"day": "d2"})
+        assert_same(
+            store.get("health", "h1"),
+            {"a": 5, "b": 0, "c": -1, "day": "d2", "expire_at": 1000.0},
+        )
+
+    def test_leaves_other_fields_alone(self, store: Store) -> None:
+        store.put("health", "h1", {"a": 1, "kept": {"x": [1, "y"]}})
+        store.increment("health", "h1", {"a": 1}, {})
+        assert_same(store.get("health", "h1"), {"a": 2, "kept": {"x": [1, "y"]}})
+
+    def test_concurrent_increments_are_all_counted(self, stores: Callable[[], Store]) -> None:
+        instances = [stores() for _ in range(3)]
+
+        def work(i: int) -> None:
+            for _ in range(20):
+                instances[i % 3].increment("health", "hot", {"n": 1, "m": 2}, {"day": "d"})
+
+        race(12, work)
+        assert_same(instances[0].get("health", "hot"), {"n": 240, "m": 480, "day": "d"})
+
+
 class TestRoundTrip:
     def test_put_get(self, store: Store) -> None:
         store.put("projects", "p1", EVERY_TYPE)
@@ -417,6 +443,15 @@ def test_sqlite_recovers_once_the_path_is_usable(tmp_path: Path) -> None:
     (tmp_path / "later").unlink()
     store.put("projects", "p1", {"n": 1})
     assert store.get("projects", "p1") == {"n": 1}
+    store.close()
+
+
+def test_sqlite_increment_rejects_odd_field_names(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "omniroo.db")
+    with pytest.raises(ValueError, match="unsupported field name"):
+        store.increment("health", "h1", {"a') --": 1}, {})
+    with pytest.raises(ValueError, match="unsupported field name"):
+        store.increment("health", "h1", {}, {"$.x": 1})
     store.close()
 
 
