@@ -5,9 +5,9 @@
 locals {
   ttl_field = "expire_at"
   ttl_collections = toset([
-    "account_emails", "accounts", "audit", "credentials", "dead_letters", "dirty_keys",
-    "event_marks", "health", "login_throttle", "oauth_states", "outcomes", "projects", "reports",
-    "runs", "sessions",
+    "account_emails", "accounts", "audit", "backfills", "credentials", "dead_letters",
+    "dirty_keys", "event_marks", "health", "login_throttle", "oauth_states", "outcomes",
+    "projects", "reports", "runs", "sessions",
   ])
 }
 

@@ -126,6 +126,29 @@ FIELDS: dict[str, frozenset[str]] = {
             "expire_at",
         }
     ),
+    # one backfill per project (shared.repair.backfill): the kinds, where the walk stands (a
+    # trail of Stripe ids to resume after), counts per kind, status and the stepping lease
+    "backfills": frozenset(
+        {
+            "project_id",
+            "run_id",
+            "status",
+            "kinds",
+            "kind",
+            "trail",
+            "more",
+            "done",
+            "estimate",
+            "exact",
+            "error_code",
+            "started_at",
+            "updated_at",
+            "finished_at",
+            "lease_owner",
+            "lease_until",
+            "expire_at",
+        }
+    ),
     # event ids that exhausted their retries
     "dead_letters": frozenset({"project_id", "event_id", "type", "error_type", "at", "expire_at"}),
     # sha256(normalised email) -> account id, claimed atomically so an email is unique
