@@ -13,6 +13,11 @@
                                                    the window, with the email to notify
     purge                                          delete what has expired and closed accounts
                                                    past their 29 days (the scheduled job, now)
+    backfill, preview, reconcile, replay, health   history and repair (tooling.repair_cli)
+
+Exit codes: 0 done; 1 the work ran and ended failed; 2 refused (bad arguments, unknown project,
+busy); 3 infrastructure unavailable, nothing lost: run it again; 4 stopped before the end
+(cancelled, interrupted): resumable.
 
 Settings come from the environment and ``.env`` like the functions' (OMNIROO_ENV=gcp writes to
 Firestore with Cloud KMS). Until the OAuth flows arrive, ``create-project`` is how a Stripe
@@ -21,16 +26,17 @@ account and a HubSpot private-app token are paired.
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from shared import projects, wiring
 from shared.clock import SystemClock
 from shared.config import Settings
 from shared.crypto.envelope import Envelope
-from shared.errors import OmnirooError
+from shared.errors import OmnirooError, TransientError
 from shared.store.base import Store
 from shared.sync import outcomes
+from tooling import repair_cli
 from tooling.local import env
 
 
@@ -148,7 +154,7 @@ def purge_now(args: argparse.Namespace) -> str:
     return "\n".join(f"{name}\t{count}" for name, count in sorted(deleted.items())) or "nothing"
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], str]]]:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, repair_cli.Command]]:
     parser = argparse.ArgumentParser(
         prog="python -m tooling.cli",
         description=__doc__,
@@ -186,7 +192,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     p.add_argument("--since", required=True, type=_instant, help="e.g. 2026-11-01T00:00:00Z")
     p.add_argument("--until", required=True, type=_instant, help="exclusive end, ISO 8601")
     sub.add_parser("purge", help="delete expired records and closed accounts past 29 days")
-    commands: dict[str, Callable[[argparse.Namespace], str]] = {
+    commands: dict[str, repair_cli.Command] = {
+        **repair_cli.register(sub),
         "incident": incident,
         "purge": purge_now,
         "settings": project_settings,
@@ -204,11 +211,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "create-project" and not (args.email or args.account):
         parser.error("create-project needs --email or --account")
     try:
-        print(commands[args.command](args))
+        result = commands[args.command](args)
+    except TransientError as exc:
+        print(f"error: {exc} (nothing lost: run it again)", file=sys.stderr)
+        return repair_cli.UNAVAILABLE
     except OmnirooError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return repair_cli.REFUSED
+    if isinstance(result, repair_cli.Exit):
+        if result.text:
+            print(result.text)
+        return result.code
+    print(result)
+    return repair_cli.DONE
 
 
 if __name__ == "__main__":

@@ -1,0 +1,112 @@
+"""The operator's history-and-repair commands: results on stdout, progress on stderr, and the
+exit codes scripts rely on (0 done, 1 ended failed, 2 refused, 3 unavailable, 4 stopped)."""
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from doubles.stripe import StripeDouble
+from shared.repair import backfill, health
+from tests.repair_fixtures import PROJECT, Repo, make_repo
+from tooling import cli
+from tooling.progress import Bar, render
+
+
+@pytest.fixture
+def repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stripe_double: StripeDouble
+) -> Iterator[Repo]:
+    for name, value in {
+        "OMNIROO_ENV": "local",
+        "OMNIROO_DATA_DIR": str(tmp_path),
+        "STRIPE_SECRET_KEY": stripe_double.platform_key,
+        "STRIPE_WEBHOOK_SECRET": "whsec_cli",
+        "STRIPE_API_BASE": stripe_double.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    made = make_repo(tmp_path, stripe_double)
+    yield made
+    made.store.close()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.strip(), err.strip()
+
+
+def test_backfill_runs_to_the_end_with_a_progress_bar(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.customers(120)
+    code, out, err = run(capsys, "backfill", PROJECT, "--kinds", "customers")
+    assert code == 0
+    run_id, status, marked, counts = out.split("\t")
+    assert (status, marked, counts) == ("done", "120/120", "customers:120")
+    assert "backfill [" in err and "120/120" in err
+    assert run(capsys, "backfill", PROJECT, "--status")[:2] == (0, out)
+    code, table, _ = run(capsys, "health", PROJECT, "--days", "1")
+    assert code == 0
+    header, today, run_line = table.splitlines()
+    assert header.split("\t") == ["day", *health.COUNTERS]
+    assert today.split("\t")[1:] == ["0"] * len(health.COUNTERS)
+    assert run_line.split() == ["backfill", run_id, "done", "customers:120"]
+
+
+def test_exit_codes_tell_refused_failed_and_stopped_apart(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "backfill", "prj_nope", "--kinds", "customers")[0] == 2
+    assert run(capsys, "backfill", PROJECT, "--kinds", "emails")[0] == 2
+    assert run(capsys, "backfill", PROJECT, "--status")[0] == 2  # none yet
+    backfill.start(repo.store, repo.clock, PROJECT, ["customers"])
+    code, _, err = run(capsys, "backfill", PROJECT, "--kinds", "customers")
+    assert code == 2 and "already running" in err
+    code, out, _ = run(capsys, "backfill", PROJECT, "--cancel")
+    assert code == 0 and out.split("\t")[1] == "cancelled"
+    assert run(capsys, "backfill", PROJECT, "--resume")[0] == 4
+    repo.store.put(
+        "projects",
+        PROJECT,
+        {**(repo.store.get("projects", PROJECT) or {}), "stripe_account": "acct_revoked"},
+    )
+    code, out, _ = run(capsys, "backfill", PROJECT, "--kinds", "customers")
+    assert code == 1 and out.endswith("error:stripe_account_access")
+
+
+def test_stripe_unreachable_is_exit_3(
+    repo: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
+    code, _, err = run(capsys, "backfill", PROJECT, "--kinds", "customers")
+    assert code == 3 and "run it again" in err
+    assert run(capsys, "backfill", PROJECT, "--status")[1].split("\t")[1] == "running"
+
+
+class _Pipe(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_bar_redraws_on_a_terminal_and_prints_lines_in_a_log() -> None:
+    assert render("x", 25, 100, "customers") == f"x [{'#' * 7}{'.' * 23}] 25/100  25%  customers"
+    assert render("x", 7, 0) == "x 7"
+    term = _Terminal()
+    bar = Bar("x", term)
+    bar.show(1, 2)
+    bar.show(2, 2)
+    bar.close()
+    assert term.getvalue().count("\r") == 2 and term.getvalue().endswith("\n")
+    log = _Pipe()
+    bar = Bar("x", log, every=3600)
+    bar.show(1, 2)
+    bar.show(2, 2)  # throttled in a log
+    bar.show(2, 2, force=True)
+    assert log.getvalue().splitlines() == [render("x", 1, 2), render("x", 2, 2)]
