@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from doubles.hubspot import HubSpotDouble
 from doubles.stripe import StripeDouble
 from shared.repair import backfill, health
 from tests.repair_fixtures import PROJECT, Repo, make_repo
@@ -14,18 +15,25 @@ from tooling import cli
 from tooling.progress import Bar, render
 
 
+def _environ(
+    monkeypatch: pytest.MonkeyPatch, data: Path, stripe: StripeDouble, hubspot_base: str = ""
+) -> None:
+    for name, value in {
+        "OMNIROO_ENV": "local",
+        "OMNIROO_DATA_DIR": str(data),
+        "STRIPE_SECRET_KEY": stripe.platform_key,
+        "STRIPE_WEBHOOK_SECRET": "whsec_cli",
+        "STRIPE_API_BASE": stripe.base_url,
+        "HUBSPOT_API_BASE": hubspot_base,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
 def repo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stripe_double: StripeDouble
 ) -> Iterator[Repo]:
-    for name, value in {
-        "OMNIROO_ENV": "local",
-        "OMNIROO_DATA_DIR": str(tmp_path),
-        "STRIPE_SECRET_KEY": stripe_double.platform_key,
-        "STRIPE_WEBHOOK_SECRET": "whsec_cli",
-        "STRIPE_API_BASE": stripe_double.base_url,
-    }.items():
-        monkeypatch.setenv(name, value)
+    _environ(monkeypatch, tmp_path, stripe_double)
     made = make_repo(tmp_path, stripe_double)
     yield made
     made.store.close()
@@ -110,3 +118,27 @@ def test_the_bar_redraws_on_a_terminal_and_prints_lines_in_a_log() -> None:
     bar.show(2, 2)  # throttled in a log
     bar.show(2, 2, force=True)
     assert log.getvalue().splitlines() == [render("x", 1, 2), render("x", 2, 2)]
+
+
+def test_preview_prints_counts_and_start_runs_the_backfill_with_them(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stripe_double: StripeDouble,
+    hubspot_double: HubSpotDouble,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _environ(monkeypatch, tmp_path, stripe_double, hubspot_double.base_url)
+    repo = make_repo(tmp_path, stripe_double, hubspot_double)
+    repo.customers(3)
+    repo.hubspot_contact("c0@example.com")
+    code, out, _ = run(capsys, "preview", PROJECT, "--kinds", "customers")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == ["kind\tobjects", "customers\t3"]
+    assert lines[2:4] == ["record\tcreated\tupdated\tadopted\tconflicts", "contacts\t2\t0\t1\t0"]
+    assert lines[-1].endswith("search 0")
+    assert backfill.progress(repo.store, PROJECT) is None  # a preview starts nothing
+    code, out, err = run(capsys, "preview", PROJECT, "--kinds", "customers", "--start")
+    assert code == 0 and "backfill [" in err
+    assert out.splitlines()[-1].split("\t")[1:3] == ["done", "3/3"]
+    repo.store.close()

@@ -5,6 +5,11 @@
                                     import what existed before the project was connected:
                                     marks every object's key for the drainer, with a
                                     progress bar; Ctrl-C stops it resumable (--resume)
+    preview  PROJECT_ID [--kinds ...] [--start]
+                                    what a backfill would do in HubSpot (contacts created,
+                                    adopted by email, in conflict; deals, line items,
+                                    products), writing nothing; --start then runs the
+                                    backfill with the preview's counts as its estimate
     health   PROJECT_ID [--days N]  per day: events received, synced, skipped, failed,
                                     dead-lettered, replayed, and the backfill/reconcile runs
 
@@ -22,12 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.clock import SystemClock
-from shared.repair import backfill, health
+from shared.repair import backfill, health, preview
+from shared.repair.deps import RepairDeps
+from shared.store.base import Store
 from shared.stripe_gateway import StripeGateway
 from tooling.progress import Bar
 
 DONE, FAILED, REFUSED, UNAVAILABLE, STOPPED = 0, 1, 2, 3, 4
 STEP_SECONDS = 5.0  # a foreground backfill commits and redraws at least this often
+ALL_KINDS = "customers,subscriptions,invoices,products"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,42 @@ def _exit_of(p: backfill.Progress) -> "str | Exit":
     return Exit(text, STOPPED)
 
 
+def _repair_deps() -> RepairDeps:
+    from shared import wiring
+    from tooling.cli import _deps
+
+    settings, store, envelope = _deps()
+    clock = SystemClock()
+    push = wiring.build_push(settings, store, envelope, clock)
+    return RepairDeps(store, envelope, push.stripe, push.hubspot, clock, push.refresher)
+
+
+def preview_command(args: argparse.Namespace) -> "str | Exit":
+    deps = _repair_deps()
+    bar = Bar("preview")
+    found = preview.run(
+        deps, args.project, _kinds(args.kinds), on_page=lambda n: bar.show(n, 0, "objects read")
+    )
+    bar.close()
+    lines = ["kind\tobjects", *(f"{kind}\t{n}" for kind, n in found.objects.items())]
+    outcomes = ("created", "updated", "adopted", "conflicts")
+    lines.append("record\t" + "\t".join(outcomes))
+    for object_type, counts in found.records.items():
+        lines.append(object_type + "\t" + "\t".join(str(counts.get(o, 0)) for o in outcomes))
+    lines += [f"skipped\t{reason}\t{n}" for reason, n in sorted(found.skipped.items())]
+    lines += [f"failed\t{code}\t{n}" for code, n in sorted(found.failed.items())]
+    lines.append(
+        f"calls\tstripe {found.stripe_calls}\thubspot {found.hubspot_calls}"
+        f"\tsearch {found.search_calls}"
+    )
+    text = "\n".join(lines)
+    if not args.start:
+        return text
+    backfill.start(deps.store, deps.clock, args.project, found.kinds, estimate=found.objects)
+    print(text)
+    return _run_backfill(deps.store, deps.stripe, args.project)
+
+
 def backfill_command(args: argparse.Namespace) -> "str | Exit":
     from tooling.cli import _deps
 
@@ -80,31 +124,37 @@ def backfill_command(args: argparse.Namespace) -> "str | Exit":
     stripe = StripeGateway(
         settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout
     )
+    return _run_backfill(store, stripe, args.project)
+
+
+def _run_backfill(store: Store, stripe: StripeGateway, project_id: str) -> "str | Exit":
+    """Step the project's running backfill in the foreground until it ends, with a bar."""
+    clock = SystemClock()
     deps = backfill.BackfillDeps(store, stripe, clock)
     bar = Bar("backfill")
-    progress = backfill.progress(store, args.project)
+    progress = backfill.progress(store, project_id)
     try:
         while progress is not None and not progress.finished:
             before = progress.updated_at
-            progress = backfill.step(deps, args.project, clock.now() + STEP_SECONDS)
+            progress = backfill.step(deps, project_id, clock.now() + STEP_SECONDS)
             note = progress.current
             if progress.status == "running" and progress.updated_at == before:
                 # Nothing moved: another process holds the backfill, or the drainer is behind.
                 note = (
                     "waiting for the drainer"
-                    if backfill.behind(store, clock, args.project)
+                    if backfill.behind(store, clock, project_id)
                     else ("another process is stepping this backfill")
                 )
                 clock.sleep(1.0)
             bar.show(progress.marked, progress.estimate, note)
     except KeyboardInterrupt:
         bar.close()
-        found = backfill.progress(store, args.project)
+        found = backfill.progress(store, project_id)
         text = _describe(found) if found else ""
         return Exit(f"{text}\ninterrupted: continue with --resume", STOPPED)
     bar.close()
     if progress is None:
-        return Exit(f"no backfill of {args.project}", REFUSED)
+        return Exit(f"no backfill of {project_id}", REFUSED)
     return _exit_of(progress)
 
 
@@ -126,16 +176,16 @@ def health_command(args: argparse.Namespace) -> str:
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> dict[str, Command]:
     p = sub.add_parser("backfill", help="import a project's existing Stripe objects")
     p.add_argument("project")
-    p.add_argument(
-        "--kinds",
-        default="customers,subscriptions,invoices,products",
-        help="comma-separated: customers, subscriptions, invoices, products",
-    )
+    p.add_argument("--kinds", default=ALL_KINDS, help="comma-separated: " + ALL_KINDS)
     what = p.add_mutually_exclusive_group()
     what.add_argument("--resume", action="store_true", help="go on with the running backfill")
     what.add_argument("--status", action="store_true", help="print its progress and exit")
     what.add_argument("--cancel", action="store_true", help="stop it after the current page")
+    p = sub.add_parser("preview", help="what a backfill would do in HubSpot, writing nothing")
+    p.add_argument("project")
+    p.add_argument("--kinds", default=ALL_KINDS, help="comma-separated: " + ALL_KINDS)
+    p.add_argument("--start", action="store_true", help="then run the backfill")
     p = sub.add_parser("health", help="a project's sync health per day")
     p.add_argument("project")
     p.add_argument("--days", type=int, default=7)
-    return {"backfill": backfill_command, "health": health_command}
+    return {"backfill": backfill_command, "preview": preview_command, "health": health_command}
