@@ -6,7 +6,7 @@ locals {
   ttl_field = "expire_at"
   ttl_collections = toset([
     "account_emails", "accounts", "audit", "backfills", "credentials", "dead_letters",
-    "dirty_keys", "event_marks", "health", "login_throttle", "oauth_states", "outcomes",
+    "dirty_keys", "drift_cursors", "event_marks", "health", "login_throttle", "oauth_states", "outcomes",
     "projects", "reports", "runs", "sessions",
   ])
 }

@@ -8,6 +8,10 @@ company_matching          "off" | "domain" | "metadata" | "domain_or_metadata"
 pipeline_rules            first match wins: {"statuses": [...], "price_ids": [...] (optional),
                           "pipeline": id, "stage": id}; defaults below when none match
 metadata_mappings         {"<Stripe metadata key>": "<HubSpot contact property>"}
+reconcile_drift           what the scheduled reconcile compares with HubSpot: "sampled" (up to
+                          reconcile_sample customers and subscriptions a run, each run going on
+                          where the last stopped), "full" (all of them every run) or "off"
+reconcile_sample          1 to 10,000 (default 500)
 """
 
 import re
@@ -32,7 +36,9 @@ _CHOICES = {
     "customers_without_email": ("sync", "skip"),
     "on_customer_deleted": ("flag", "archive"),
     "company_matching": ("off", "domain", "metadata", "domain_or_metadata"),
+    "reconcile_drift": ("sampled", "full", "off"),
 }
+MAX_RECONCILE_SAMPLE = 10_000
 _PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _PRICE = re.compile(r"^price_[0-9A-Za-z]+$")
 
@@ -69,6 +75,8 @@ class ProjectSettings:
     company_matching: str = "off"
     pipeline_rules: tuple[PipelineRule, ...] = ()
     metadata_mappings: tuple[tuple[str, str], ...] = field(default=())
+    reconcile_drift: str = "sampled"
+    reconcile_sample: int = 500
 
     def syncs(self, objects: str) -> bool:
         return objects in self.objects
@@ -107,6 +115,8 @@ class ProjectSettings:
                 for r in self.pipeline_rules
             ],
             "metadata_mappings": dict(self.metadata_mappings),
+            "reconcile_drift": self.reconcile_drift,
+            "reconcile_sample": self.reconcile_sample,
         }
 
 
@@ -119,6 +129,14 @@ def _choice(value: Any, name: str) -> str:
 def _bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise BadRequest(f"setting {name} must be true or false")
+    return value
+
+
+def _sample(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"setting {name} must be a whole number")
+    if not 1 <= value <= MAX_RECONCILE_SAMPLE:
+        raise BadRequest(f"setting {name} must be between 1 and {MAX_RECONCILE_SAMPLE:,}")
     return value
 
 
@@ -183,4 +201,6 @@ _PARSERS = {
     "trials_count_as_mrr": _bool,
     "pipeline_rules": _rules,
     "metadata_mappings": _mappings,
+    "reconcile_drift": _choice,
+    "reconcile_sample": _sample,
 }

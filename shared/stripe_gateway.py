@@ -34,6 +34,7 @@ _PATHS: dict[str, str] = {
     "product": "/v1/products",
     "price": "/v1/prices",
     "checkout.session": "/v1/checkout/sessions",
+    "event": "/v1/events",  # List Events, for reconcile (shared.repair.undelivered)
 }
 Page = list[dict[str, Any]]  # one page of a list, as plain JSON objects
 MAX_PAGES = 20  # 2,000 objects of one kind for one customer: beyond that, say so rather than hang

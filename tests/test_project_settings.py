@@ -52,6 +52,8 @@ def test_round_trip_through_the_store_format() -> None:
         ],
         "customers_without_email": "skip",
         "on_customer_deleted": "archive",
+        "reconcile_drift": "full",
+        "reconcile_sample": 2000,
     }
     assert ProjectSettings.from_doc(doc).to_doc() == doc
 
@@ -80,6 +82,10 @@ def test_round_trip_through_the_store_format() -> None:
         ),
         ({"metadata_mappings": {"tier": "Bad Name"}}, "metadata_mappings.tier"),
         ({"metadata_mappings": {"k" * 41: "ok"}}, "metadata key"),
+        ({"reconcile_drift": "weekly"}, "reconcile_drift must be sampled or full or off"),
+        ({"reconcile_sample": 0}, "reconcile_sample must be between 1 and 10,000"),
+        ({"reconcile_sample": "500"}, "reconcile_sample must be a whole number"),
+        ({"reconcile_sample": True}, "reconcile_sample must be a whole number"),
         ({"colour": "blue"}, "unknown setting: colour"),
     ],
 )

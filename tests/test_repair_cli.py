@@ -120,15 +120,24 @@ def test_the_bar_redraws_on_a_terminal_and_prints_lines_in_a_log() -> None:
     assert log.getvalue().splitlines() == [render("x", 1, 2), render("x", 2, 2)]
 
 
-def test_preview_prints_counts_and_start_runs_the_backfill_with_them(
+@pytest.fixture
+def paired(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     stripe_double: StripeDouble,
     hubspot_double: HubSpotDouble,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+) -> Iterator[Repo]:
+    """A project paired with a HubSpot portal too, drift checks off."""
     _environ(monkeypatch, tmp_path, stripe_double, hubspot_double.base_url)
-    repo = make_repo(tmp_path, stripe_double, hubspot_double)
+    made = make_repo(tmp_path, stripe_double, hubspot_double, {"reconcile_drift": "off"})
+    yield made
+    made.store.close()
+
+
+def test_preview_prints_counts_and_start_runs_the_backfill_with_them(
+    paired: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = paired
     repo.customers(3)
     repo.hubspot_contact("c0@example.com")
     code, out, _ = run(capsys, "preview", PROJECT, "--kinds", "customers")
@@ -141,4 +150,20 @@ def test_preview_prints_counts_and_start_runs_the_backfill_with_them(
     code, out, err = run(capsys, "preview", PROJECT, "--kinds", "customers", "--start")
     assert code == 0 and "backfill [" in err
     assert out.splitlines()[-1].split("\t")[1:3] == ["done", "3/3"]
-    repo.store.close()
+
+
+def test_reconcile_reports_each_project_and_exits_1_when_one_failed(
+    paired: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = paired
+    repo.customers(2)
+    code, out, err = run(capsys, "reconcile")
+    assert code == 0 and "reconcile [" in err
+    project_id, run_id, counts = out.split("\t")
+    assert (project_id, counts) == (PROJECT, "undelivered:2 accepted:2")
+    assert run_id.startswith("rc_")
+    project = repo.store.get("projects", PROJECT) or {}
+    repo.store.put("projects", "prj_revoked", {**project, "stripe_account": "acct_revoked"})
+    code, out, _ = run(capsys, "reconcile", PROJECT, "prj_revoked")
+    assert code == 1
+    assert out.splitlines()[1] == "prj_revoked\tfailed\tstripe_account_access"

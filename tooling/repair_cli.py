@@ -10,6 +10,10 @@
                                     adopted by email, in conflict; deals, line items,
                                     products), writing nothing; --start then runs the
                                     backfill with the preview's counts as its estimate
+    reconcile [PROJECT_ID ...]      the scheduled job, now: marks the objects of events Stripe
+                                    reports undelivered (3 days) and of records that drifted
+                                    (per the project's reconcile_drift setting); every
+                                    connected project when none is named
     health   PROJECT_ID [--days N]  per day: events received, synced, skipped, failed,
                                     dead-lettered, replayed, and the backfill/reconcile runs
 
@@ -27,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.clock import SystemClock
-from shared.repair import backfill, health, preview
+from shared.repair import backfill, health, preview, reconcile
 from shared.repair.deps import RepairDeps
 from shared.store.base import Store
 from shared.stripe_gateway import StripeGateway
@@ -158,6 +162,32 @@ def _run_backfill(store: Store, stripe: StripeGateway, project_id: str) -> "str 
     return _exit_of(progress)
 
 
+def reconcile_command(args: argparse.Namespace) -> "str | Exit":
+    from shared.errors import PermanentFailure, TransientError
+
+    deps = _repair_deps()
+    chosen = args.projects or reconcile.projects(deps.store)
+    bar = Bar("reconcile")
+    lines, code = [], DONE
+    for done, project_id in enumerate(chosen):
+        bar.show(done, len(chosen), project_id)
+        try:
+            report = reconcile.run(deps, project_id)
+        except TransientError as exc:
+            lines.append(f"{project_id}\tunavailable\t{exc}")
+            code = max(code, UNAVAILABLE)
+            continue
+        except PermanentFailure as exc:
+            lines.append(f"{project_id}\tfailed\t{exc.code}")
+            code = max(code, FAILED)
+            continue
+        counts = " ".join(f"{k}:{v}" for k, v in report.counts.items())
+        lines.append(f"{project_id}\t{report.run_id}\t{counts}")
+    bar.show(len(chosen), len(chosen), "", force=True)
+    bar.close()
+    return Exit("\n".join(lines), code) if code else "\n".join(lines)
+
+
 def health_command(args: argparse.Namespace) -> str:
     from tooling.cli import _deps
 
@@ -185,7 +215,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> dict
     p.add_argument("project")
     p.add_argument("--kinds", default=ALL_KINDS, help="comma-separated: " + ALL_KINDS)
     p.add_argument("--start", action="store_true", help="then run the backfill")
+    p = sub.add_parser("reconcile", help="repair undelivered events and drift, now")
+    p.add_argument("projects", nargs="*", help="default: every connected project")
     p = sub.add_parser("health", help="a project's sync health per day")
     p.add_argument("project")
     p.add_argument("--days", type=int, default=7)
-    return {"backfill": backfill_command, "preview": preview_command, "health": health_command}
+    return {
+        "backfill": backfill_command,
+        "preview": preview_command,
+        "reconcile": reconcile_command,
+        "health": health_command,
+    }

@@ -149,6 +149,9 @@ FIELDS: dict[str, frozenset[str]] = {
             "expire_at",
         }
     ),
+    # where a project's drift check stands between reconcile runs (shared.repair.drift): the
+    # kind walked and a trail of Stripe ids to go on after
+    "drift_cursors": frozenset({"project_id", "kind", "trail", "expire_at"}),
     # event ids that exhausted their retries
     "dead_letters": frozenset({"project_id", "event_id", "type", "error_type", "at", "expire_at"}),
     # sha256(normalised email) -> account id, claimed atomically so an email is unique
