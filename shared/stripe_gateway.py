@@ -23,6 +23,7 @@ _SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
     "product": lambda client: client.v1.products,
     "price": lambda client: client.v1.prices,
     "checkout.session": lambda client: client.v1.checkout.sessions,
+    "event": lambda client: client.v1.events,  # a dead letter's object (shared.repair.replay)
 }
 # Stripe object kind -> the path its list endpoint answers on
 _PATHS: dict[str, str] = {

@@ -167,3 +167,50 @@ def test_reconcile_reports_each_project_and_exits_1_when_one_failed(
     code, out, _ = run(capsys, "reconcile", PROJECT, "prj_revoked")
     assert code == 1
     assert out.splitlines()[1] == "prj_revoked\tfailed\tstripe_account_access"
+
+
+def test_replay_lists_by_code_then_replays_and_exits_1_for_what_it_could_not(
+    paired: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = paired
+    store = repo.store
+    base = {"project_id": PROJECT, "hubspot_id": "", "status": "failed", "at": 5.0}
+    store.put(
+        "outcomes",
+        "evt_a",
+        {
+            **base,
+            "event_id": "evt_a",
+            "type": "customer.updated",
+            "stripe_id": "cus_a",
+            "error_code": "hubspot_503",
+        },
+    )
+    store.put(
+        "outcomes",
+        "evt_b",
+        {
+            **base,
+            "event_id": "evt_b",
+            "type": "customer.updated",
+            "stripe_id": "cus_b",
+            "error_code": "email_in_use",
+        },
+    )
+    store.put(
+        "dead_letters",
+        "evt_gone",
+        {"project_id": PROJECT, "event_id": "evt_gone", "type": "customer.created", "at": 1.0},
+    )
+    code, out, _ = run(capsys, "replay", PROJECT)
+    assert code == 0
+    assert out.splitlines()[:3] == ["dead_lettered\t1", "email_in_use\t1", "hubspot_503\t1"]
+    assert run(capsys, "replay", PROJECT, "--id", "evt_nope")[0] == 2
+    assert run(capsys, "replay", PROJECT, "--code", "hubspot_503")[:2] == (
+        0,
+        "replayed\t1\nkeys\t1",
+    )
+    code, out, _ = run(capsys, "replay", PROJECT, "--all")
+    assert code == 1
+    assert out.splitlines() == ["replayed\t1", "keys\t1", "unresolved\tevent_gone\t1"]
+    assert run(capsys, "replay", PROJECT)[1].splitlines()[0] == "dead_lettered\t1"

@@ -14,6 +14,9 @@
                                     reports undelivered (3 days) and of records that drifted
                                     (per the project's reconcile_drift setting); every
                                     connected project when none is named
+    replay   PROJECT_ID [--id ID | --code CODE | --all]
+                                    failed and dead-lettered events and keys, put back on
+                                    the write path; without an option, lists them by code
     health   PROJECT_ID [--days N]  per day: events received, synced, skipped, failed,
                                     dead-lettered, replayed, and the backfill/reconcile runs
 
@@ -31,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.clock import SystemClock
-from shared.repair import backfill, health, preview, reconcile
+from shared.repair import backfill, health, preview, reconcile, replay
 from shared.repair.deps import RepairDeps
 from shared.store.base import Store
 from shared.stripe_gateway import StripeGateway
@@ -188,6 +191,25 @@ def reconcile_command(args: argparse.Namespace) -> "str | Exit":
     return Exit("\n".join(lines), code) if code else "\n".join(lines)
 
 
+def replay_command(args: argparse.Namespace) -> "str | Exit":
+    deps = _repair_deps()
+    if not (args.id or args.code or args.all):
+        codes = replay.by_code(deps.store, args.project)
+        lines = [f"{code}\t{n}" for code, n in codes.items()]
+        for f in replay.failures(deps.store, args.project, limit=args.limit):
+            lines.append(f"{f.id}\t{f.event_type}\t{f.stripe_id}\t{f.error_code}")
+        return "\n".join(lines) or "no failures"
+    if args.id:
+        done = replay.replay_one(deps, args.project, args.id)
+    elif args.code:
+        done = replay.replay_code(deps, args.project, args.code)
+    else:
+        done = replay.replay_all(deps, args.project)
+    lines = [f"replayed\t{done.replayed}", f"keys\t{len(done.marked)}"]
+    lines += [f"unresolved\t{reason}\t{n}" for reason, n in sorted(done.unresolved.items())]
+    return Exit("\n".join(lines), FAILED) if done.unresolved else "\n".join(lines)
+
+
 def health_command(args: argparse.Namespace) -> str:
     from tooling.cli import _deps
 
@@ -217,6 +239,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> dict
     p.add_argument("--start", action="store_true", help="then run the backfill")
     p = sub.add_parser("reconcile", help="repair undelivered events and drift, now")
     p.add_argument("projects", nargs="*", help="default: every connected project")
+    p = sub.add_parser("replay", help="list or replay failed and dead-lettered work")
+    p.add_argument("project")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--id", help="one failure, by the id the listing shows")
+    which.add_argument("--code", help="every failure with this error code")
+    which.add_argument("--all", action="store_true", help="every failure")
+    p.add_argument("--limit", type=int, default=20, help="failures listed (default 20)")
     p = sub.add_parser("health", help="a project's sync health per day")
     p.add_argument("project")
     p.add_argument("--days", type=int, default=7)
@@ -224,5 +253,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> dict
         "backfill": backfill_command,
         "preview": preview_command,
         "reconcile": reconcile_command,
+        "replay": replay_command,
         "health": health_command,
     }

@@ -152,8 +152,19 @@ FIELDS: dict[str, frozenset[str]] = {
     # where a project's drift check stands between reconcile runs (shared.repair.drift): the
     # kind walked and a trail of Stripe ids to go on after
     "drift_cursors": frozenset({"project_id", "kind", "trail", "expire_at"}),
-    # event ids that exhausted their retries
-    "dead_letters": frozenset({"project_id", "event_id", "type", "error_type", "at", "expire_at"}),
+    # event ids that exhausted their retries, with the object they named when known
+    "dead_letters": frozenset(
+        {
+            "project_id",
+            "event_id",
+            "type",
+            "object_type",
+            "object_id",
+            "error_type",
+            "at",
+            "expire_at",
+        }
+    ),
     # sha256(normalised email) -> account id, claimed atomically so an email is unique
     "account_emails": frozenset({"account_id", "expire_at"}),
     # account id -> the bcrypt hash of the password

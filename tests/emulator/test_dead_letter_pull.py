@@ -1,0 +1,73 @@
+"""The project reads its dead-letter subscription itself (Pub/Sub emulator): each dead-lettered
+event is kept for replay and acknowledged only once stored; what names no event is dropped."""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.clock import FakeClock
+from shared.errors import QueueUnavailable
+from shared.queue.base import ThinMessage
+from shared.queue.pull import PubSubPull
+from shared.repair import dead_letters, health, replay
+from shared.store.sqlite import SqliteStore
+from tests.emulators import PROJECT
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def hold(pubsub_emulator: str) -> Iterator[tuple[Any, str, Any, str]]:
+    from google.cloud import pubsub_v1
+
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    name = f"dead-letters-{uuid.uuid4().hex[:8]}"
+    topic = publisher.topic_path(PROJECT, name)
+    subscription = subscriber.subscription_path(PROJECT, name)
+    publisher.create_topic(name=topic)
+    subscriber.create_subscription(name=subscription, topic=topic)
+    yield publisher, topic, subscriber, subscription
+    subscriber.delete_subscription(subscription=subscription)
+    publisher.delete_topic(topic=topic)
+
+
+def test_dead_letters_are_kept_counted_and_acknowledged(
+    hold: tuple[Any, str, Any, str], tmp_path: Path
+) -> None:
+    publisher, topic, subscriber, subscription = hold
+    events = [
+        ThinMessage(
+            "prj_a", "acct_1A", f"evt_{n}", "customer.updated", f"cus_{n}", "customer", n, False
+        )
+        for n in range(3)
+    ]
+    for message in events:
+        publisher.publish(topic, message.encode()).result(timeout=10)
+    publisher.publish(topic, b'{"project_id":"prj_a"}').result(timeout=10)  # a wake-up
+    publisher.publish(topic, b"\x00garbage").result(timeout=10)
+    store, clock = SqliteStore(tmp_path / "omniroo.db"), FakeClock()
+    source = PubSubPull(subscriber, subscription, timeout=3.0)
+    collected = dead_letters.collect(store, source, clock)
+    assert collected == dead_letters.Collected(kept=3, dropped=2)
+    assert sorted(f.event_id for f in replay.failures(store, "prj_a")) == [
+        "evt_0",
+        "evt_1",
+        "evt_2",
+    ]
+    assert {f.stripe_id for f in replay.failures(store, "prj_a")} == {"cus_0", "cus_1", "cus_2"}
+    assert health.day(store, "prj_a", health.day_of(clock.now())).counts["dead_lettered"] == 3
+    assert source.pull(10) == []  # acknowledged: nothing comes back
+    assert dead_letters.collect(store, source, clock) == dead_letters.Collected()
+    store.close()
+
+
+def test_an_unreachable_subscription_is_queue_unavailable(pubsub_emulator: str) -> None:
+    from google.cloud import pubsub_v1
+
+    subscriber = pubsub_v1.SubscriberClient()
+    missing = subscriber.subscription_path(PROJECT, f"missing-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(QueueUnavailable):
+        PubSubPull(subscriber, missing, timeout=3.0).pull(10)
