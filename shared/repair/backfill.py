@@ -21,7 +21,8 @@ Library calls (the console and ``tooling.cli`` use these; ``Progress`` is what t
 
 - ``start(store, clock, project_id, kinds, estimate=None) -> Progress`` (``Busy`` if one runs);
 - ``step(deps, project_id, deadline) -> Progress``: walk pages until done, cancelled or the
-  deadline (gcp mode chains invocations, each stepping within the function's timeout);
+  deadline (gcp mode chains invocations, each stepping within the function's timeout:
+  ``shared.repair.jobs``, through ``try_step``);
 - ``cancel(store, clock, project_id) -> Progress``; ``progress(store, project_id)``.
 """
 
@@ -160,22 +161,35 @@ def cancel(store: Store, clock: Clock, project_id: str) -> Progress:
 def step(deps: BackfillDeps, project_id: str, deadline: float) -> Progress:
     """Walk pages until the backfill is finished or ``deadline`` (seconds since the epoch).
     Returns at once, changing nothing, when another invocation holds the lease."""
+    stepped = try_step(deps, project_id, deadline)
+    if stepped is not None:
+        return stepped
+    found = progress(deps.store, project_id)
+    if found is None:
+        raise NotFound(f"no backfill of {project_id}")
+    return found
+
+
+def try_step(deps: BackfillDeps, project_id: str, deadline: float) -> Progress | None:
+    """``step``, or None when the backfill is not running or another invocation holds it (it
+    then chains its own next step: a chained job uses this to never fork a second chain)."""
     doc = _lease(deps, project_id)
-    if doc is not None:
-        project = deps.store.get("projects", project_id) or {}
-        account = str(project.get("stripe_account") or "")
-        keys = DirtyKeys(deps.store, deps.clock)
-        try:
-            while doc["status"] == "running" and deps.clock.now() < deadline:
-                if _behind(deps, project_id):
-                    deps.clock.sleep(min(PAUSE, max(0.0, deadline - deps.clock.now())))
-                    _lease(deps, project_id)  # still ours, for longer
-                    continue
-                doc = _page(deps, keys, doc, account)
-        except PermanentFailure as exc:
-            _finish(deps, project_id, doc["run_id"], exc.code)
-        finally:
-            _release(deps, project_id)
+    if doc is None:
+        return None
+    project = deps.store.get("projects", project_id) or {}
+    account = str(project.get("stripe_account") or "")
+    keys = DirtyKeys(deps.store, deps.clock)
+    try:
+        while doc["status"] == "running" and deps.clock.now() < deadline:
+            if _behind(deps, project_id):
+                deps.clock.sleep(min(PAUSE, max(0.0, deadline - deps.clock.now())))
+                _lease(deps, project_id)  # still ours, for longer
+                continue
+            doc = _page(deps, keys, doc, account)
+    except PermanentFailure as exc:
+        _finish(deps, project_id, doc["run_id"], exc.code)
+    finally:
+        _release(deps, project_id)
     current = deps.store.get(COLLECTION, project_id)
     if current is None:
         raise NotFound(f"no backfill of {project_id}")

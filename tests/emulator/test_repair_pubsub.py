@@ -1,5 +1,6 @@
-"""The project reads its dead-letter subscription itself (Pub/Sub emulator): each dead-lettered
-event is kept for replay and acknowledged only once stored; what names no event is dropped."""
+"""History and repair on the Pub/Sub emulator: the project reads its dead-letter subscription
+itself (each dead-lettered event kept for replay, acknowledged only once stored; what names no
+event dropped), and job messages are published to the jobs topic and come back intact."""
 
 import uuid
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ from shared.clock import FakeClock
 from shared.errors import QueueUnavailable
 from shared.queue.base import ThinMessage
 from shared.queue.pull import PubSubPull
+from shared.queue.topic import PubSubTopic
 from shared.repair import dead_letters, health, replay
+from shared.repair.jobs import Job
 from shared.store.sqlite import SqliteStore
 from tests.emulators import PROJECT
 
@@ -71,3 +74,16 @@ def test_an_unreachable_subscription_is_queue_unavailable(pubsub_emulator: str) 
     missing = subscriber.subscription_path(PROJECT, f"missing-{uuid.uuid4().hex[:8]}")
     with pytest.raises(QueueUnavailable):
         PubSubPull(subscriber, missing, timeout=3.0).pull(10)
+
+
+def test_job_messages_are_published_and_acknowledged_by_the_topic(
+    hold: tuple[Any, str, Any, str],
+) -> None:
+    publisher, topic, subscriber, subscription = hold
+    PubSubTopic(publisher, topic).publish(Job("backfill", "prj_a").encode(), job="backfill")
+    [(_, data)] = PubSubPull(subscriber, subscription, timeout=3.0).pull(10)
+    assert Job.decode(data) == Job("backfill", "prj_a")
+    with pytest.raises(QueueUnavailable):
+        PubSubTopic(publisher, publisher.topic_path(PROJECT, "missing-topic"), timeout=3.0).publish(
+            b"{}"
+        )
