@@ -66,18 +66,43 @@ def test_undelivered_events_are_claimed_and_their_objects_marked(repo: Repo) -> 
     assert accepted
 
 
-def test_only_the_last_three_days_and_only_this_mode_are_looked_at(repo: Repo) -> None:
+def test_a_first_run_looks_three_days_back_and_only_at_its_mode(repo: Repo) -> None:
     [old] = repo.customers(1, prefix="old")
     repo.stripe.advance(4 * 24 * 3600)
     [new] = repo.customers(1, prefix="new")
     repo.clock.t = repo.stripe.now()
-    found = undelivered.find(
-        repo.gateway, repo.store, repo.clock, PROJECT, repo.store.get("projects", PROJECT) or {}
-    )
-    assert (found.listed, found.keys) == (1, (Key(PROJECT, "customer", new),))
+    report = reconcile.run(repo.deps(), PROJECT)
+    assert report.counts == {"undelivered": 1, "accepted": 1}
+    assert repo.dirty() == {Key(PROJECT, "customer", new)}
     live = {**(repo.store.get("projects", PROJECT) or {}), "livemode": True}
-    assert undelivered.find(repo.gateway, repo.store, repo.clock, PROJECT, live).listed == 0
+    since = undelivered.since(repo.clock.now(), None)
+    assert undelivered.find(repo.gateway, repo.store, repo.clock, PROJECT, live, since).listed == 0
     assert old
+
+
+def test_after_an_outage_longer_than_stripes_retries_the_run_reaches_back_to_the_last(
+    repo: Repo,
+) -> None:
+    """RELIABILITY row 30, its reconcile half: the endpoint and the scheduler were down for
+    five days; the first run after reaches back to the day before the last completed one."""
+    reconcile.run(repo.deps(), PROJECT)  # the last run before the outage
+    repo.stripe.advance(3600)
+    [during] = repo.customers(1, prefix="during")
+    repo.stripe.advance(5 * 24 * 3600)
+    repo.clock.t = repo.stripe.now()
+    report = reconcile.run(repo.deps(), PROJECT)
+    assert report.counts == {"undelivered": 1, "accepted": 1}
+    assert repo.dirty() == {Key(PROJECT, "customer", during)}
+
+
+@pytest.mark.parametrize(
+    ("last_done_days_ago", "reaches_days"),
+    [(None, 3), (1, 3), (5, 6), (40, 30)],
+)
+def test_how_far_back_a_run_lists(last_done_days_ago: int | None, reaches_days: int) -> None:
+    now, day = 1_900_000_000.0, 86_400
+    last = None if last_done_days_ago is None else now - last_done_days_ago * day
+    assert undelivered.since(now, last) == now - reaches_days * day
 
 
 def test_drifted_and_missing_records_are_marked_and_matching_ones_are_not(repo: Repo) -> None:

@@ -2,8 +2,9 @@
 
 For each connected project, one run:
 
-1. events Stripe reports undelivered in the last 3 days (``shared.repair.undelivered``): their
-   objects are marked and the events counted as received;
+1. events Stripe reports undelivered since the last 3 days, or since the day before the last
+   completed run if that is older (``shared.repair.undelivered``): their objects are marked and
+   the events counted as received;
 2. drift (``shared.repair.drift``), per the project's ``reconcile_drift`` setting: ``sampled``
    (``reconcile_sample`` objects a run, rolling), ``full`` or ``off``.
 
@@ -49,18 +50,30 @@ def projects(store: Store) -> list[str]:
     )
 
 
+def last_done(store: Store, project_id: str) -> float | None:
+    """When the project's last completed reconcile run started (None: none on record)."""
+    done = [
+        float(doc["started_at"])
+        for _, doc in store.find(health.RUNS, "project_id", project_id)
+        if doc.get("kind") == "reconcile" and doc.get("status") == "done"
+    ]
+    return max(done, default=None)
+
+
 def run(deps: RepairDeps, project_id: str, deadline: float | None = None) -> Report:
     project = deps.store.get("projects", project_id)
     if project is None:
         raise NotFound(f"no project {project_id}")
     started = deps.clock.now()
+    last = last_done(deps.store, project_id)
     run_id = f"rc_{secrets.token_hex(8)}"
     health.record_run(deps.store, Run(run_id, project_id, "reconcile", "running", started))
     status = "failed"
     counts: dict[str, int] = {}
     wrapped = False
     try:
-        found = undelivered.find(deps.stripe, deps.store, deps.clock, project_id, project)
+        since = undelivered.since(started, last)
+        found = undelivered.find(deps.stripe, deps.store, deps.clock, project_id, project, since)
         health.count(deps.store, project_id, {"received": found.marked}, deps.clock.now())
         counts.update(undelivered=found.listed, accepted=found.marked)
         settings = ProjectSettings.from_doc(project.get("settings"))

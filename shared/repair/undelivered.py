@@ -1,11 +1,14 @@
 """Events Stripe could not deliver to Omniroo: found with List Events and fed to the dirty keys.
 
 Stripe retries a failed delivery for up to 3 days and then gives up; the events stay listable for
-30 days. Reconcile lists the project's events of the last ``WINDOW`` with
-``delivery_success=false`` (pending, or failed at some endpoint) and ``types[]`` (the handled
-types, 20 at most per call, the API's limit), as Stripe's guide "Process undelivered webhook
-events" describes (docs.stripe.com/webhooks/process-undelivered-events; stripe-python 16.1.0
-``EventListParams``).
+30 days. Reconcile lists the project's events with ``delivery_success=false`` (pending, or failed
+at some endpoint) and ``types[]`` (the handled types, 20 at most per call, the API's limit), as
+Stripe's guide "Process undelivered webhook events" describes
+(docs.stripe.com/webhooks/process-undelivered-events; stripe-python 16.1.0 ``EventListParams``),
+created since ``since``: the last 3 days, or further back to a day before the project's last
+completed reconcile when that is older (up to the 30 days Stripe keeps), so an outage longer than
+Stripe's retries, during which reconcile could not run either, still loses nothing
+(RELIABILITY row 30).
 
 For each such event the webhook never accepted, reconcile does what the webhook would have: it
 claims the event id (``event_marks``, so that Stripe's own later retries of it are answered as
@@ -25,7 +28,9 @@ from shared.repair.listing import Pages
 from shared.store.base import Doc, Store
 from shared.webhook import ingest
 
-WINDOW = 3 * 24 * 3600
+DAY = 24 * 3600
+WINDOW = 3 * DAY  # Stripe's retries
+REACH = 30 * DAY  # how far back List Events goes
 MAX_TYPES = 20
 
 
@@ -47,15 +52,15 @@ def find(
     clock: Clock,
     project_id: str,
     project: Doc,
-    window: float = WINDOW,
+    since: float,
 ) -> Found:
-    """List the project's undelivered events and mark the objects of those never accepted."""
+    """List the project's undelivered events created since ``since`` and mark the objects of
+    those never accepted."""
     account = str(project.get("stripe_account") or "")
     livemode = bool(project.get("livemode"))
-    since = int(clock.now() - window)
     listed, marks = 0, []
     for types in _type_chunks(sorted(EVENT_OBJECTS)):
-        params = {"delivery_success": "false", "created": {"gte": since}, "types": types}
+        params = {"delivery_success": "false", "created": {"gte": int(since)}, "types": types}
         for page, _ in stripe.pages("event", account, params):
             for event in page:
                 if bool(event.get("livemode")) != livemode:
@@ -69,6 +74,13 @@ def find(
     for mark in claimed:
         ingest._settle(store, mark.event_id)
     return Found(listed, len(claimed), tuple(dict.fromkeys(m.key for m in claimed)))
+
+
+def since(now: float, last_done: float | None) -> float:
+    """Where a run's listing starts: 3 days back, or a day before the last completed run when
+    that is older, never past the 30 days Stripe keeps."""
+    start = now - WINDOW if last_done is None else min(now - WINDOW, last_done - DAY)
+    return max(start, now - REACH)
 
 
 def _claimed(store: Store, clock: Clock, event_id: str, project_id: str) -> bool:
