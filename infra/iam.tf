@@ -39,6 +39,14 @@ resource "google_pubsub_topic_iam_member" "fn" {
   member = google_service_account.sa[each.value.who].member
 }
 
+resource "google_pubsub_subscription_iam_member" "fn" {
+  for_each = local.subscription_bindings
+
+  subscription = local.subscription_ids[each.value.subscription]
+  role         = each.value.role
+  member       = google_service_account.sa[each.value.who].member
+}
+
 resource "google_secret_manager_secret_iam_member" "fn" {
   for_each = local.secret_bindings
 

@@ -5,6 +5,8 @@ locals {
   functions  = local.spec.functions
   identities = local.spec.identities
   topics     = local.spec.topics
+  # subscriptions a function pulls itself (the dead-letter hold), declared in pubsub.tf
+  subscriptions = local.spec.subscriptions
 
   # ENV NAME -> secret id, e.g. STRIPE_WEBHOOK_SECRET -> omniroo-stripe-webhook-secret
   secret_ids = { for env_name, id in local.spec.secrets : env_name => "${var.name_prefix}-${id}" }
@@ -20,11 +22,12 @@ locals {
     merge([for name, fn in local.functions : { for b in fn.roles : "${name} ${b.role} ${b.on}" => merge(b, { who = name }) }]...),
     merge([for name, identity in local.identities : { for b in identity.roles : "${name} ${b.role} ${b.on}" => merge(b, { who = name }) }]...),
   )
-  project_bindings    = { for key, b in local.bindings : key => b if b.on == "project" }
-  key_bindings        = { for key, b in local.bindings : key => b if b.on == "kms_key" }
-  repository_bindings = { for key, b in local.bindings : key => b if b.on == "repository" }
-  topic_bindings      = { for key, b in local.bindings : key => merge(b, { topic = trimprefix(b.on, "topic:") }) if startswith(b.on, "topic:") }
-  secret_bindings     = { for key, b in local.bindings : key => merge(b, { secret = trimprefix(b.on, "secret:") }) if startswith(b.on, "secret:") }
+  project_bindings      = { for key, b in local.bindings : key => b if b.on == "project" }
+  key_bindings          = { for key, b in local.bindings : key => b if b.on == "kms_key" }
+  repository_bindings   = { for key, b in local.bindings : key => b if b.on == "repository" }
+  topic_bindings        = { for key, b in local.bindings : key => merge(b, { topic = trimprefix(b.on, "topic:") }) if startswith(b.on, "topic:") }
+  subscription_bindings = { for key, b in local.bindings : key => merge(b, { subscription = trimprefix(b.on, "subscription:") }) if startswith(b.on, "subscription:") }
+  secret_bindings       = { for key, b in local.bindings : key => merge(b, { secret = trimprefix(b.on, "secret:") }) if startswith(b.on, "secret:") }
 
   # functions reached from the internet through the load balancer, and those Pub/Sub triggers
   public_functions = { for name, fn in local.functions : name => fn if fn.trigger == "http" }

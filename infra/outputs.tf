@@ -27,6 +27,11 @@ output "topics" {
   value       = { for key, topic in google_pubsub_topic.topic : key => topic.name }
 }
 
+output "subscriptions" {
+  description = "Subscription key (dead_letters) -> subscription name, for the functions that pull it."
+  value       = { dead_letters = google_pubsub_subscription.dead_letters.name }
+}
+
 output "secrets" {
   description = "Environment name -> Secret Manager secret id. Values are never in Terraform."
   value       = local.secret_ids

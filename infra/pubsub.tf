@@ -1,12 +1,18 @@
 # events: thin messages from stripe_webhook to hubspot_push (ids and types only, never customer
 # data). dead_letters: events hubspot_push failed to take after push_max_delivery_attempts.
-# jobs: scheduled work (purge, later reconcile and backfill), one message per run.
+# jobs: scheduled work (purge, reconcile) and the repair function's own chained and fanned-out
+# job messages (backfill steps, one reconcile per project); each function takes only its own.
 #
 # The subscriptions that deliver events and jobs to functions are the Eventarc triggers that
 # `gcloud functions deploy --trigger-topic` creates; make deploy then sets their retry policy,
 # dead-letter topic and retention to the values of the output `delivery`, taken from here.
 
 locals {
+  # subscription key (functions.json) -> its id, for the IAM bindings of the functions that pull
+  subscription_ids = {
+    dead_letters = google_pubsub_subscription.dead_letters.id
+  }
+
   delivery = {
     max_delivery_attempts = var.push_max_delivery_attempts
     min_retry_delay       = "10s"
@@ -38,10 +44,11 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   member = local.pubsub_agent
 }
 
-# Dead letters wait here for an operator (alert: dead-letter backlog) to replay or drop them.
+# Dead letters wait here for the repair function, which pulls them every reconcile run and keeps
+# them for replay (shared.repair.dead_letters); the dead-letter backlog alert fires if it cannot.
 # Seven days, Pub/Sub's maximum, because a parked event is lost when it expires.
 resource "google_pubsub_subscription" "dead_letters" {
-  name  = "${var.name_prefix}-dead-letters-hold"
+  name  = "${var.name_prefix}-${local.subscriptions.dead_letters}"
   topic = google_pubsub_topic.topic["dead_letters"].id
 
   ack_deadline_seconds       = 60

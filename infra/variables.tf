@@ -171,9 +171,9 @@ variable "purge_schedule" {
 }
 
 variable "reconcile_schedule" {
-  description = "Cron schedule (UTC) of the reconcile job; null until the reconcile function exists."
+  description = "Cron schedule (UTC) of the reconcile job (the repair function); null turns it off."
   type        = string
-  default     = null
+  default     = "41 4 * * *"
 
   validation {
     condition     = var.reconcile_schedule == null || length(split(" ", coalesce(var.reconcile_schedule, "x"))) == 5

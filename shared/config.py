@@ -29,6 +29,8 @@ class Settings:
     kms_key_name: str = ""
     kms_endpoint: str | None = None
     events_topic: str = "stripe-events"
+    jobs_topic: str = "jobs"
+    dead_letter_subscription: str = "dead-letters-hold"
     firestore_database: str = "(default)"
     hubspot_timeout: float = 10.0
     stripe_timeout: float = 10.0
@@ -142,6 +144,8 @@ _TABLE: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "OMNIROO_KMS_KEY": ("kms_key_name", _text),
     "OMNIROO_KMS_ENDPOINT": ("kms_endpoint", _url),
     "OMNIROO_EVENTS_TOPIC": ("events_topic", _text),
+    "OMNIROO_JOBS_TOPIC": ("jobs_topic", _text),
+    "OMNIROO_DEAD_LETTER_SUBSCRIPTION": ("dead_letter_subscription", _text),
     "OMNIROO_FIRESTORE_DATABASE": ("firestore_database", _text),
     "OMNIROO_HUBSPOT_TIMEOUT": ("hubspot_timeout", _positive_float),
     "OMNIROO_STRIPE_TIMEOUT": ("stripe_timeout", _positive_float),
@@ -169,6 +173,8 @@ WEBHOOK = Needs(("STRIPE_WEBHOOK_SECRET",))
 PUSH = Needs(
     ("STRIPE_SECRET_KEY", "HUBSPOT_CLIENT_SECRET"), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY")
 )
+# Backfill, reconcile and replay read Stripe and HubSpot (refreshing OAuth tokens) like the push.
+REPAIR = PUSH
 # The callbacks' client ids and public URL are not secrets; deploy does not set them yet, so
 # they are checked where they are used (shared.oauth.flows raises ConfigError naming them).
 STRIPE_OAUTH = Needs(("STRIPE_SECRET_KEY",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))

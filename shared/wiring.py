@@ -21,6 +21,8 @@ from shared.webhook.ingest import IngestDeps
 
 if TYPE_CHECKING:
     from shared.oauth.flows import OAuthDeps
+    from shared.repair.deps import RepairDeps
+    from shared.repair.jobs import JobDeps
 
 DEAD_LETTER_TTL_SECONDS = 30 * 24 * 3600
 
@@ -207,3 +209,37 @@ def oauth_deps(settings: Settings) -> "OAuthDeps":
         return local_runtime(settings).oauth()
     store = build_store(settings)
     return build_oauth(settings, store, Envelope(build_key_service(settings)), SystemClock())
+
+
+def repair_deps(settings: Settings) -> "RepairDeps":
+    """Backfill, preview, reconcile and replay: the push's Stripe and HubSpot clients."""
+    from shared.repair.deps import RepairDeps
+
+    if settings.local:
+        runtime = local_runtime(settings)
+        store, envelope, clock = runtime.store, runtime.envelope, runtime.clock
+    else:
+        store, clock = build_store(settings), SystemClock()
+        envelope = Envelope(build_key_service(settings))
+    push = build_push(settings, store, envelope, clock)
+    return RepairDeps(store, envelope, push.stripe, push.hubspot, clock, push.refresher)
+
+
+def job_deps(settings: Settings, timeout: float) -> "JobDeps":
+    """The jobs function: job messages are published to the jobs topic, and the dead letters
+    pulled from their subscription, in gcp mode; locally, follow-up jobs queue in memory for
+    the same process to run (``LocalJobs``) and there is no dead-letter topic."""
+    from shared.repair.jobs import JobDeps, LocalJobs
+
+    repair = repair_deps(settings)
+    if settings.local:
+        return JobDeps(repair, LocalJobs(), timeout)
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+    from shared.queue.pull import PubSubPull
+    from shared.queue.topic import PubSubTopic
+
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    jobs = PubSubTopic(publisher, publisher.topic_path(settings.gcp_project, settings.jobs_topic))
+    held = subscriber.subscription_path(settings.gcp_project, settings.dead_letter_subscription)
+    return JobDeps(repair, jobs, timeout, PubSubPull(subscriber, held))

@@ -2,6 +2,7 @@
 untouched; and the ``purge`` function runs it from its Pub/Sub CloudEvent."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from shared.clock import FakeClock
 from shared.store.base import EXPIRE_AT, FIELDS
 from shared.store.sqlite import SqliteStore
 from tests.plugins.stack import PLATFORM_KEY, SECRETS, function_client
-from tests.pubsub_events import post_cloud_event
+from tests.pubsub_events import post_cloud_event, pubsub_cloud_event
 
 EXPIRING = [name for name, fields in FIELDS.items() if EXPIRE_AT in fields]
 
@@ -50,9 +51,7 @@ def test_a_closed_account_goes_with_every_record_that_names_it(tmp_path: Path) -
         assert list(store.scan(collection)) == [], collection
 
 
-def test_the_purge_function_runs_from_its_cloud_event(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _purge_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     for name, value in {
         "OMNIROO_ENV": "local",
         "OMNIROO_DATA_DIR": str(tmp_path),
@@ -60,7 +59,13 @@ def test_the_purge_function_runs_from_its_cloud_event(
         "STRIPE_WEBHOOK_SECRET": SECRETS[0],
     }.items():
         monkeypatch.setenv(name, value)
-    client = function_client("purge", "cloudevent")
+    return function_client("purge", "cloudevent")
+
+
+def test_the_purge_function_runs_from_its_cloud_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _purge_client(tmp_path, monkeypatch)
     store = SqliteStore(tmp_path / "omniroo.db")
     store.put("sessions", "expired", {"account_id": "acc_1", EXPIRE_AT: 1.0})
     event = {
@@ -72,4 +77,18 @@ def test_the_purge_function_runs_from_its_cloud_event(
         "data": {"message": {"data": "cHVyZ2U=", "messageId": "1"}},
     }
     assert post_cloud_event(client, event).status_code == 200
+    assert store.get("sessions", "expired") is None
+
+
+def test_the_purge_function_leaves_the_repair_jobs_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _purge_client(tmp_path, monkeypatch)
+    store = SqliteStore(tmp_path / "omniroo.db")
+    store.put("sessions", "expired", {"account_id": "acc_1", EXPIRE_AT: 1.0})
+    backfill = pubsub_cloud_event(b'{"job":"backfill","project_id":"prj_1"}', {"job": "backfill"})
+    assert post_cloud_event(client, backfill).status_code == 200
+    assert store.get("sessions", "expired") is not None
+    purge = pubsub_cloud_event(b'{"job":"purge"}', {"job": "purge"})
+    assert post_cloud_event(client, purge).status_code == 200
     assert store.get("sessions", "expired") is None

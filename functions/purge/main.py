@@ -20,4 +20,8 @@ STORE = wiring.build_store(SETTINGS)
 
 @functions_framework.cloud_event
 def purge(cloud_event: CloudEvent) -> None:
+    # The jobs topic carries the repair function's jobs too (backfill, reconcile): not ours.
+    attributes = ((cloud_event.data or {}).get("message") or {}).get("attributes") or {}
+    if attributes.get("job", "purge") != "purge":
+        return
     purging.run(STORE, SystemClock())

@@ -5,10 +5,11 @@ to the dead-letter topic, where a subscription holds it for 7 days. ``collect`` 
 messages and keeps what can be replayed as ``dead_letters`` documents (ids and types only, with
 the object the message named), counted ``dead_lettered`` in sync health; ``shared.repair.replay``
 replays them like failed outcomes. A message is acknowledged only once it is stored, so a crash
-in between leaves it on the subscription for the next pull. A message that names no event (a
-drainer wake-up) carries nothing to replay, since the dirty keys it was about stay in the store
-for the sweep, and one that cannot be read at all is logged by its message id; both are
-acknowledged and counted as ``dropped``.
+in between leaves it on the subscription for the next pull. A message that names no event
+carries nothing to replay and is acknowledged as ``dropped``: a drainer wake-up (the dirty keys
+it was about stay in the store for the sweep), a job message (a backfill keeps its cursor and is
+resumed with ``backfill --resume``; reconcile runs again on schedule), or something unreadable,
+logged by the tail of its ack id only.
 
 Reconcile, the scheduled job, collects every run; ``tooling.cli replay`` collects first too.
 """

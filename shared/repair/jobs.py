@@ -15,6 +15,8 @@ redelivers the message with backoff; a permanent one is recorded by the work its
 backfill or reconcile run) and the message is acknowledged.
 """
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -36,6 +38,18 @@ class Job:
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True).encode()
+
+    @classmethod
+    def from_push(cls, cloud_event_data: Any) -> "Job":
+        """The job inside a Pub/Sub CloudEvent: ``{"message": {"data": <base64>, ...}}``."""
+        message = cloud_event_data.get("message") if isinstance(cloud_event_data, dict) else None
+        data = message.get("data") if isinstance(message, dict) else None
+        if not isinstance(data, str):
+            raise BadRequest("malformed push message: no base64 'message.data'")
+        try:
+            return cls.decode(base64.b64decode(data, validate=True))
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("malformed push message: 'message.data' is not base64") from exc
 
     @classmethod
     def decode(cls, data: bytes) -> "Job":
@@ -62,6 +76,16 @@ def publish(queue: JobQueue, job: Job) -> None:
     queue.publish(job.encode(), job=job.job)
 
 
+class LocalJobs:
+    """The embedded mode's jobs topic: messages wait in memory for ``run_all``."""
+
+    def __init__(self) -> None:
+        self.waiting: list[bytes] = []
+
+    def publish(self, data: bytes, **attributes: str) -> None:
+        self.waiting.append(data)
+
+
 @dataclass
 class JobDeps:
     repair: RepairDeps
@@ -77,6 +101,20 @@ def handle(job: Job, deps: JobDeps, started: float) -> None:
         logs.info("job not ours", job=job.job)
         return
     handler(job, deps, started + deps.timeout - MARGIN)
+
+
+def run_all(first: Job, deps: JobDeps, clock_now: Callable[[], float]) -> int:
+    """Embedded mode: do ``first`` and every job it publishes, in order (``LocalJobs``);
+    how many were done."""
+    if not isinstance(deps.jobs, LocalJobs):
+        raise TypeError("run_all runs the embedded mode's jobs only")
+    queued, done = [first], 0
+    while queued:
+        handle(queued.pop(0), deps, clock_now())
+        done += 1
+        queued += [Job.decode(data) for data in deps.jobs.waiting]
+        deps.jobs.waiting.clear()
+    return done
 
 
 def _backfill(job: Job, deps: JobDeps, deadline: float) -> None:

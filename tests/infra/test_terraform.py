@@ -20,6 +20,7 @@ NARROW = {
     "project": {"roles/datastore.user"},
     "kms_key": {"roles/cloudkms.cryptoKeyEncrypterDecrypter"},
     "topic": {"roles/pubsub.publisher"},
+    "subscription": {"roles/pubsub.subscriber"},
     "secret": {"roles/secretmanager.secretAccessor"},
 }
 PRIMITIVE = re.compile(r"roles/(owner|editor|viewer)\b")
@@ -149,6 +150,7 @@ def test_terraform_derives_every_role_from_the_allowlist() -> None:
         "google_project_iam_member": "project_bindings",
         "google_kms_crypto_key_iam_member": "key_bindings",
         "google_pubsub_topic_iam_member": "topic_bindings",
+        "google_pubsub_subscription_iam_member": "subscription_bindings",
         "google_secret_manager_secret_iam_member": "secret_bindings",
         "google_artifact_registry_repository_iam_member": "repository_bindings",
     }
@@ -192,6 +194,8 @@ def test_each_function_holds_only_narrow_roles_on_single_resources(name: str) ->
         assert binding.role in NARROW[kind], binding
         if kind == "topic":
             assert binding.on.removeprefix("topic:") in SPEC.topics
+        if kind == "subscription":
+            assert binding.on.removeprefix("subscription:") in SPEC.subscriptions
         if kind == "secret":
             assert binding.on.removeprefix("secret:") in SPEC.secrets
     assert len(set(fn.roles)) == len(fn.roles)
@@ -206,6 +210,25 @@ def test_the_roles_the_brief_names_for_the_deployed_functions() -> None:
     assert push.trigger == "events"
     assert not any(b.on.startswith("topic:") for b in push.roles)
     assert SPEC.functions["purge"].roles == (spec.Binding("roles/datastore.user", "project"),)
+
+
+def test_the_repair_function_reads_what_it_repairs_and_publishes_only_its_own_jobs() -> None:
+    repair = SPEC.functions["repair"]
+    assert repair.trigger == "jobs"
+    assert sorted(repair.secrets) == ["HUBSPOT_CLIENT_SECRET", "STRIPE_SECRET_KEY"]
+    assert spec.Binding("roles/cloudkms.cryptoKeyEncrypterDecrypter", "kms_key") in repair.roles
+    assert [b.on for b in repair.roles if b.role == "roles/pubsub.publisher"] == ["topic:jobs"]
+    assert [b.on for b in repair.roles if b.role == "roles/pubsub.subscriber"] == [
+        "subscription:dead_letters"
+    ]
+    # the function's own idea of its timeout, by which its job chains, is the deployed one
+    source = (repair.folder / "main.py").read_text()
+    assert f"TIMEOUT_SECONDS = {repair.timeout_seconds}" in source
+    tf = load()
+    body = tf.resource("google_pubsub_subscription_iam_member", "fn")
+    assert body["subscription"] == "${local.subscription_ids[each.value.subscription]}"
+    hold = tf.resource("google_pubsub_subscription", "dead_letters")
+    assert hold["name"] == "${var.name_prefix}-${local.subscriptions.dead_letters}"
 
 
 # -- Secrets, keys, queues ----------------------------------------------------------------------

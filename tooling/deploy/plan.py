@@ -138,6 +138,8 @@ def _function_steps(fn: Function, out: _Outputs, versions: Mapping[str, str]) ->
         "GOOGLE_CLOUD_PROJECT": project,
         "OMNIROO_KMS_KEY": str(out.get("kms_key")),
         "OMNIROO_EVENTS_TOPIC": str(topics["events"]),
+        "OMNIROO_JOBS_TOPIC": str(topics["jobs"]),
+        "OMNIROO_DEAD_LETTER_SUBSCRIPTION": str(out.get("subscriptions")["dead_letters"]),
         "OMNIROO_FIRESTORE_DATABASE": str(out.get("firestore_database")),
         **_oauth_env(out),
     }

@@ -13,7 +13,7 @@ SECRET_ROLE = "roles/secretmanager.secretAccessor"  # noqa: S105 (a role's name)
 @dataclass(frozen=True)
 class Binding:
     role: str
-    on: str  # project | kms_key | repository | topic:<key> | secret:<ENV NAME>
+    on: str  # project | kms_key | repository | topic:<key> | subscription:<key> | secret:<ENV>
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class Spec:
     identities: dict[str, tuple[Binding, ...]]
     secrets: dict[str, str]  # ENV NAME -> secret id without the prefix
     topics: dict[str, str]  # key -> topic name without the prefix
+    subscriptions: dict[str, str]  # key -> subscription name without the prefix
 
 
 def load(path: Path = SPEC_FILE) -> Spec:
@@ -73,7 +74,13 @@ def load(path: Path = SPEC_FILE) -> Spec:
         for name, fn in raw["functions"].items()
     }
     identities = {name: _bindings(i["roles"]) for name, i in raw["identities"].items()}
-    return Spec(functions, identities, dict(raw["secrets"]), dict(raw["topics"]))
+    return Spec(
+        functions,
+        identities,
+        dict(raw["secrets"]),
+        dict(raw["topics"]),
+        dict(raw.get("subscriptions", {})),
+    )
 
 
 def _bindings(raw: list[dict[str, str]]) -> tuple[Binding, ...]:
