@@ -69,6 +69,10 @@ def test_exit_codes_tell_refused_failed_and_stopped_apart(
     assert run(capsys, "backfill", "prj_nope", "--kinds", "customers")[0] == 2
     assert run(capsys, "backfill", PROJECT, "--kinds", "emails")[0] == 2
     assert run(capsys, "backfill", PROJECT, "--status")[0] == 2  # none yet
+    assert run(capsys, "backfill", PROJECT, "--detach")[:2] == (
+        2,
+        "--detach hands the backfill to the repair function: gcp mode only",
+    )
     backfill.start(repo.store, repo.clock, PROJECT, ["customers"])
     code, _, err = run(capsys, "backfill", PROJECT, "--kinds", "customers")
     assert code == 2 and "already running" in err

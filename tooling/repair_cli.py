@@ -1,10 +1,11 @@
 """The operator's history-and-repair commands, registered into ``tooling.cli``.
 
     backfill PROJECT_ID [--kinds customers,subscriptions,invoices,products]
-                        [--resume | --status | --cancel]
+                        [--resume | --status | --cancel] [--detach]
                                     import what existed before the project was connected:
                                     marks every object's key for the drainer, with a
-                                    progress bar; Ctrl-C stops it resumable (--resume)
+                                    progress bar; Ctrl-C stops it resumable (--resume);
+                                    --detach (gcp) leaves it to the repair function
     preview  PROJECT_ID [--kinds ...] [--start]
                                     what a backfill would do in HubSpot (contacts created,
                                     adopted by email, in conflict; deals, line items,
@@ -126,8 +127,17 @@ def backfill_command(args: argparse.Namespace) -> "str | Exit":
         if found is None:
             return Exit(f"no backfill of {args.project}", REFUSED)
         return _describe(found)
+    if args.detach and settings.local:
+        return Exit("--detach hands the backfill to the repair function: gcp mode only", REFUSED)
     if not args.resume:
         backfill.start(store, clock, args.project, _kinds(args.kinds))
+    if args.detach:
+        from shared import wiring
+        from shared.repair.jobs import Job, publish
+
+        publish(wiring.job_deps(settings, 0).jobs, Job("backfill", args.project))
+        found = backfill.progress(store, args.project)
+        return _describe(found) if found else ""
     stripe = StripeGateway(
         settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout
     )
@@ -233,6 +243,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> dict
     what.add_argument("--resume", action="store_true", help="go on with the running backfill")
     what.add_argument("--status", action="store_true", help="print its progress and exit")
     what.add_argument("--cancel", action="store_true", help="stop it after the current page")
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="gcp mode: leave the stepping to the repair function (follow with --status)",
+    )
     p = sub.add_parser("preview", help="what a backfill would do in HubSpot, writing nothing")
     p.add_argument("project")
     p.add_argument("--kinds", default=ALL_KINDS, help="comma-separated: " + ALL_KINDS)
