@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from shared.clock import SystemClock
 from shared.repair import backfill, health, preview, reconcile, replay
 from shared.repair.deps import RepairDeps
+from shared.repair.progress import Progress
 from shared.store.base import Store
 from shared.stripe_gateway import StripeGateway
 from tooling.progress import Bar
@@ -61,14 +62,14 @@ def _kinds(text: str) -> list[str]:
     return [k.strip() for k in text.split(",") if k.strip()]
 
 
-def _describe(p: backfill.Progress) -> str:
+def _describe(p: Progress) -> str:
     counts = "  ".join(f"{kind}:{p.done[kind]}" for kind in p.kinds)
     estimate = f"{p.estimate}" if p.estimate_exact else f"~{p.estimate}"
     tail = f"  error:{p.error_code}" if p.error_code else ""
     return f"{p.run_id}\t{p.status}\t{p.marked}/{estimate}\t{counts}{tail}"
 
 
-def _exit_of(p: backfill.Progress) -> "str | Exit":
+def _exit_of(p: Progress) -> "str | Exit":
     text = _describe(p)
     if p.status == "done":
         return text

@@ -37,6 +37,7 @@ from shared.drain.dirty import DirtyKeys
 from shared.errors import BadRequest, NotFound, PermanentFailure
 from shared.repair import health, listing
 from shared.repair.health import Run
+from shared.repair.progress import FINAL, Progress, progress_of
 from shared.store.base import EXPIRE_AT, Doc, Store
 from shared.sync import outcomes
 
@@ -45,37 +46,12 @@ LEASE_SECONDS = 30.0
 LAG = 30.0  # seconds the project's oldest due key may wait before the backfill stops marking
 PAUSE = 2.0
 TTL_SECONDS = outcomes.TTL_SECONDS
-FINAL = ("done", "cancelled", "failed")
 
 
 class Busy(BadRequest):
     """A backfill of this project is already running."""
 
     status = 409
-
-
-@dataclass(frozen=True)
-class Progress:
-    project_id: str
-    run_id: str
-    status: str  # running | done | cancelled | failed
-    kinds: tuple[str, ...]
-    done: Mapping[str, int]  # keys marked per kind
-    estimate: int  # the total expected; exact once ``estimate_exact``
-    estimate_exact: bool
-    current: str  # the kind being walked ("" once finished)
-    started_at: float
-    updated_at: float
-    finished_at: float = 0.0
-    error_code: str = ""
-
-    @property
-    def marked(self) -> int:
-        return sum(self.done.values())
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINAL
 
 
 @dataclass
@@ -133,12 +109,12 @@ def start(
         raise Busy(f"a backfill of {project_id} is already running")
     _record(store, stored)
     logs.info("backfill started", project_id=project_id, run_id=fresh["run_id"])
-    return _progress(stored)
+    return progress_of(stored)
 
 
 def progress(store: Store, project_id: str) -> Progress | None:
     doc = store.get(COLLECTION, project_id)
-    return None if doc is None else _progress(doc)
+    return None if doc is None else progress_of(doc)
 
 
 def cancel(store: Store, clock: Clock, project_id: str) -> Progress:
@@ -155,7 +131,7 @@ def cancel(store: Store, clock: Clock, project_id: str) -> Progress:
     if doc is None:
         raise NotFound(f"no backfill of {project_id}")
     _record(store, doc)
-    return _progress(doc)
+    return progress_of(doc)
 
 
 def step(deps: BackfillDeps, project_id: str, deadline: float) -> Progress:
@@ -194,7 +170,7 @@ def try_step(deps: BackfillDeps, project_id: str, deadline: float) -> Progress |
     if current is None:
         raise NotFound(f"no backfill of {project_id}")
     _record(deps.store, current)
-    return _progress(current)
+    return progress_of(current)
 
 
 def _page(deps: BackfillDeps, keys: DirtyKeys, doc: Doc, account: str) -> Doc:
@@ -286,36 +262,8 @@ def _finish(deps: BackfillDeps, project_id: str, run_id: str, code: str) -> None
     deps.store.update(COLLECTION, project_id, end)
 
 
-def _progress(doc: Doc) -> Progress:
-    kinds = tuple(str(k) for k in doc["kinds"])
-    done = {k: int(doc["done"].get(k, 0)) for k in kinds}
-    exact = bool(doc.get("exact"))
-    index = int(doc["kind"])
-    if exact:
-        estimate = sum(max(int(doc["estimate"].get(k, 0)), done[k]) for k in kinds)
-    else:
-        # Stripe lists give no totals: what is marked, plus a page for a list not yet at its end.
-        ahead = listing.PAGE if doc["status"] == "running" and doc.get("more") else 0
-        estimate = sum(done.values()) + ahead
-    running = doc["status"] == "running"
-    return Progress(
-        project_id=str(doc["project_id"]),
-        run_id=str(doc["run_id"]),
-        status=str(doc["status"]),
-        kinds=kinds,
-        done=done,
-        estimate=estimate,
-        estimate_exact=exact or not running,
-        current=kinds[index] if running else "",
-        started_at=float(doc["started_at"]),
-        updated_at=float(doc["updated_at"]),
-        finished_at=float(doc.get("finished_at") or 0.0),
-        error_code=str(doc.get("error_code") or ""),
-    )
-
-
 def _record(store: Store, doc: Doc) -> None:
-    progress = _progress(doc)
+    progress = progress_of(doc)
     run = Run(
         progress.run_id,
         progress.project_id,
