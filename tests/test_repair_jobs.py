@@ -12,7 +12,7 @@ from doubles.stripe import StripeDouble
 from shared.errors import BadRequest
 from shared.queue.base import ThinMessage
 from shared.repair import backfill, health, replay
-from shared.repair.jobs import MARGIN, Job, JobDeps, handle
+from shared.repair.jobs import MARGIN, Job, JobDeps, handle, launch_backfill
 from tests.repair_fixtures import PROJECT, Repo, make_repo
 
 
@@ -61,6 +61,16 @@ def test_a_backfill_out_of_time_publishes_its_next_step(repo: Repo) -> None:
     assert len(topic.published) == 1  # finished: the chain ends
     found = backfill.progress(repo.store, PROJECT)
     assert found is not None and (found.status, found.marked) == ("done", 3)
+
+
+def test_launch_starts_the_backfill_and_publishes_its_first_step(repo: Repo) -> None:
+    topic = Topic()
+    started = launch_backfill(repo.store, repo.clock, topic, PROJECT, ["customers"])
+    assert started.status == "running"
+    assert topic.published == [(Job("backfill", PROJECT), {"job": "backfill"})]
+    with pytest.raises(backfill.Busy):
+        launch_backfill(repo.store, repo.clock, topic, PROJECT, ["customers"])
+    assert len(topic.published) == 1
 
 
 def test_a_chain_never_forks_while_another_invocation_steps(repo: Repo) -> None:

@@ -8,7 +8,8 @@
                                              same message again: the next invocation goes on
     {"job": "purge"}                         the ``purge`` function's; ignored here
 
-A message carries ids only. Handlers come from ``HANDLERS`` (a table, not a switch). A chain
+``launch_backfill`` starts a backfill and publishes its first step (the console's call). A
+message carries ids only. Handlers come from ``HANDLERS`` (a table, not a switch). A chain
 never forks: an invocation that finds the backfill stepped by another (its lease) publishes
 nothing, since that other invocation chains. A transient failure propagates, so Pub/Sub
 redelivers the message with backoff; a permanent one is recorded by the work itself (a failed
@@ -18,15 +19,18 @@ backfill or reconcile run) and the message is acknowledged.
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from shared import logs
+from shared.clock import Clock
 from shared.errors import BadRequest, PermanentFailure
 from shared.repair import backfill, dead_letters, reconcile
 from shared.repair.dead_letters import DeadLetterSource
 from shared.repair.deps import RepairDeps
+from shared.repair.progress import Progress
+from shared.store.base import Store
 
 MARGIN = 30.0  # seconds left for the last page, the lease's release and the next publish
 
@@ -74,6 +78,21 @@ class JobQueue(Protocol):
 
 def publish(queue: JobQueue, job: Job) -> None:
     queue.publish(job.encode(), job=job.job)
+
+
+def launch_backfill(
+    store: Store,
+    clock: Clock,
+    queue: JobQueue,
+    project_id: str,
+    kinds: Sequence[str],
+    estimate: Mapping[str, int] | None = None,
+) -> Progress:
+    """Start a backfill and hand its first step to the jobs topic (the console's button):
+    ``backfill.start``'s refusals (``Busy``, ``BadRequest``, ``NotFound``) come through."""
+    started = backfill.start(store, clock, project_id, kinds, estimate)
+    publish(queue, Job("backfill", project_id))
+    return started
 
 
 class LocalJobs:
