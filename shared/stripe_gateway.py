@@ -5,8 +5,9 @@ is ever stored. ``STRIPE_API_BASE`` points the real ``stripe`` library at a loca
 """
 
 import functools
-from collections.abc import Callable
-from typing import Any
+import json
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import stripe
 
@@ -23,7 +24,32 @@ _SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
     "price": lambda client: client.v1.prices,
     "checkout.session": lambda client: client.v1.checkout.sessions,
 }
+# Stripe object kind -> the path its list endpoint answers on
+_PATHS: dict[str, str] = {
+    "customer": "/v1/customers",
+    "subscription": "/v1/subscriptions",
+    "invoice": "/v1/invoices",
+    "charge": "/v1/charges",
+    "refund": "/v1/refunds",
+    "product": "/v1/products",
+    "price": "/v1/prices",
+    "checkout.session": "/v1/checkout/sessions",
+}
+Page = list[dict[str, Any]]  # one page of a list, as plain JSON objects
 MAX_PAGES = 20  # 2,000 objects of one kind for one customer: beyond that, say so rather than hang
+
+
+class StripeReads(Protocol):
+    """What the collectors read Stripe through: ``StripeGateway``, or a drain round's
+    ``shared.drain.snapshot.Snapshot`` that answers from list pages."""
+
+    def fetch(
+        self, object_type: str, object_id: str, account: str, expand: tuple[str, ...] = ()
+    ) -> dict[str, Any]: ...
+
+    def list(
+        self, object_type: str, account: str, params: dict[str, Any], pages: int = MAX_PAGES
+    ) -> list[dict[str, Any]]: ...
 
 
 class StripeGateway:
@@ -71,6 +97,28 @@ class StripeGateway:
                 return out
             query = {**query, "starting_after": page.data[-1].id}
         raise PermanentFailure(f"stripe_too_many_{object_type}")
+
+    def pages(
+        self, object_type: str, account: str, params: dict[str, Any]
+    ) -> Iterator[tuple[Page, bool]]:
+        """A whole list, page by page of 100 (newest first): each page's objects and whether
+        more follow. The pages are read as plain JSON through the client's ``raw_request``:
+        building the library's objects for a page of subscriptions took longer than the call."""
+        path = _PATHS.get(object_type)
+        if path is None:
+            raise PermanentFailure(f"unsupported_object_{object_type}")
+        query = {"limit": 100, **params}
+        while True:
+            request = functools.partial(
+                self._client.raw_request, "get", path, **query, stripe_account=account
+            )
+            page = json.loads(self._call(request).body)
+            data: Page = page.get("data") or []
+            more = bool(page.get("has_more")) and bool(data)
+            yield data, more
+            if not more:
+                return
+            query = {**query, "starting_after": data[-1]["id"]}
 
     def _service(self, object_type: str) -> Any:
         service = _SERVICES.get(object_type)
