@@ -96,3 +96,60 @@ def test_client_errors_are_permanent_with_a_code_and_no_message_in_it() -> None:
 def test_other_exceptions_pass_through() -> None:
     with pytest.raises(KeyError):
         run([KeyError("bug")], FakeClock())
+
+
+class RecordingPacer:
+    def __init__(self) -> None:
+        self.log: list[tuple[str, Any]] = []
+
+    def before(self, kind: str = "crm") -> None:
+        self.log.append(("before", kind))
+
+    def after(self, headers: Any) -> None:
+        self.log.append(("after", dict(headers or {})))
+
+    def refused(self, seconds: float) -> None:
+        self.log.append(("refused", seconds))
+
+
+def run_paced(replies: list[Any], clock: FakeClock, pacer: Any, retries: int = 0) -> Any:
+    def fn() -> Any:
+        reply = replies.pop(0)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+    is_api = lambda exc: isinstance(exc, ApiError)  # noqa: E731
+    return call(fn, clock, is_api, jitter=lambda: 1.0, pacer=pacer, retries=retries)
+
+
+def test_a_pacer_is_asked_before_every_attempt_and_told_of_429s() -> None:
+    clock, pacer = FakeClock(), RecordingPacer()
+    run_paced([RATE_LIMITED, ("ok", 200, headers(50))], clock, pacer)
+    assert [entry[0] for entry in pacer.log] == ["before", "refused", "before", "after"]
+    assert pacer.log[1] == ("refused", 0.5)
+    assert clock.sleeps == []  # the pacer holds the wait, for every caller of the portal
+
+
+def test_the_daily_limit_is_its_own_error() -> None:
+    from shared.hubspot.calls import DailyLimitReached
+
+    with pytest.raises(DailyLimitReached):
+        run_paced([ApiError(429, {"policyName": "DAILY"}, {})], FakeClock(), RecordingPacer())
+
+
+@pytest.mark.parametrize(
+    "failure", [ApiError(503, {}, {}), urllib3.exceptions.ReadTimeoutError(None, "/", "slow")]
+)
+def test_retries_after_a_5xx_or_a_timeout_with_growing_waits(failure: Exception) -> None:
+    clock = FakeClock()
+    reply = run_paced([failure, failure, ("ok", 200, headers(50))], clock, None, retries=2)
+    assert reply.data == "ok"
+    assert clock.sleeps == [0.5, 1.0]
+
+
+def test_retries_run_out() -> None:
+    clock = FakeClock()
+    with pytest.raises(RemoteUnavailable):
+        run_paced([ApiError(500, {}, {})] * 3, clock, None, retries=2)
+    assert len(clock.sleeps) == 2

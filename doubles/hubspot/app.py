@@ -134,11 +134,21 @@ class HubSpotDouble(Served):
         seconds: float = 0.0,
         path_contains: str | None = None,
         portal: int | None = None,
+        share: float = 1.0,
     ) -> None:
         """Misbehave on matching requests: ``status`` answers that status with HubSpot's error
-        body, ``timeout`` answers only after ``seconds``, ``latency`` adds ``seconds``."""
+        body, ``timeout`` answers only after ``seconds``, ``latency`` adds ``seconds``. With
+        ``share`` below 1, only that share of the matching requests, drawn at random."""
         with self._lock:
-            self._faults.add(Fault(kind, count, status, seconds, path_contains, portal))
+            self._faults.add(Fault(kind, count, status, seconds, path_contains, portal, share))
+
+    def set_rate_limit(self, rate_limit: int, window_ms: int = 10_000) -> None:
+        """A new rolling limit from now on (a test sets a portal up fast, then tightens it)."""
+        with self._lock:
+            limits = self._limits
+            self._limits = RateLimiter(
+                rate_limit, window_ms, limits._clock, limits._wall_clock, limits.daily_limit
+            )
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -252,7 +262,13 @@ class HubSpotDouble(Served):
             except MethodNotAllowed:
                 status, body = 405, error(405, "Method Not Allowed", "VALIDATION_ERROR").body
             self.requests.append(
-                {"method": request.method, "path": request.path, "portal": portal, "status": status}
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "portal": portal,
+                    "status": status,
+                    "at": self._wall_clock(),
+                }
             )
         if delay:
             self._stopping.wait(delay)

@@ -2,6 +2,7 @@
 faults tests switch on: error statuses, slow answers and timeouts.
 """
 
+import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,13 +95,16 @@ class Fault:
     seconds: float
     path_contains: str | None
     portal: int | None
+    share: float = 1.0  # the share of matching requests it hits, drawn at random
 
     def matches(self, path: str, portal: int | None) -> bool:
         if self.count is not None and self.count <= 0:
             return False
         if self.path_contains is not None and self.path_contains not in path:
             return False
-        return self.portal is None or self.portal == portal
+        if self.portal is not None and self.portal != portal:
+            return False
+        return self.share >= 1.0 or random.random() < self.share
 
     def use(self) -> None:
         if self.count is not None:

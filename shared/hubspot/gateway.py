@@ -1,9 +1,20 @@
 """The HubSpot calls the sync makes, through the real ``hubspot-api-client``.
 
-Generic over object types (``crm.objects``), batched (HubSpot takes at most 100 inputs per batch
-call) and every call paced by ``calls.call``. ``HUBSPOT_API_BASE`` points it at a local double.
+Generic over object types (``crm.objects``), batched (HubSpot takes at most 100 inputs per object
+batch call, 1,000 per association batch read and 2,000 per association batch write) and every
+call paced by ``calls.call``, through the caller's ``pacer`` when it has one (the drainer's
+per-portal budget). ``HUBSPOT_API_BASE`` points it at a local double.
+
+The batch calls of the write path read their answers as plain JSON (``_preload_content=False``):
+the client's model deserialization, which parses every record's dates, cost ten times the
+request itself. Sources: developers.hubspot.com/docs/api-reference/crm-objects-v3 (batch upsert,
+100 inputs), the changelog "Batch Read Limit for HubSpot Associations API" (1,000 ids since
+February 2025); association batch writes take 2,000 inputs (docs.workato.com's HubSpot connector,
+"Associate records (batch)"), and a call refused for its size is split.
 """
 
+import itertools
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +30,13 @@ from hubspot.crm.properties import models as pm
 from urllib3.util.retry import Retry
 
 from shared.clock import Clock
-from shared.hubspot.calls import HubSpotRejected, Reply, call
+from shared.hubspot.calls import HubSpotRejected, Pacer, Reply, call
 from shared.hubspot.schema import GROUP_LABEL, GROUP_NAME, SCHEMA, PropertyDef
 from shared.mapping.ops import Upsert
 
 BATCH_LIMIT = 100
+ASSOCIATION_READ_LIMIT = 1000
+ASSOCIATION_WRITE_LIMIT = 2000
 _API_ERRORS = (
     crm_objects.ApiException,
     crm_properties.ApiException,
@@ -46,7 +59,13 @@ def _chunks[T](items: Sequence[T], size: int = BATCH_LIMIT) -> Iterator[Sequence
 
 class HubSpotGateway:
     def __init__(
-        self, access_token: str, clock: Clock, host: str | None = None, timeout: float = 10.0
+        self,
+        access_token: str,
+        clock: Clock,
+        host: str | None = None,
+        timeout: float = 10.0,
+        pacer: Pacer | None = None,
+        retries: int = 0,
     ) -> None:
         options: dict[str, Any] = {"access_token": access_token}
         if host:
@@ -56,14 +75,39 @@ class HubSpotGateway:
         self._client = HubSpot(**options)
         self._clock = clock
         self._timeout = (3.05, timeout)
+        self._pacer = pacer
+        self._retries = retries
+        self._counter = itertools.count(1)
         self.calls = 0
 
     def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Reply:
         def attempt() -> Any:
-            self.calls += 1
+            self.calls = next(self._counter)  # several threads may call at once
             return fn(*args, **kwargs, _request_timeout=self._timeout)
 
-        return call(attempt, self._clock, lambda exc: isinstance(exc, _API_ERRORS))
+        return call(
+            attempt,
+            self._clock,
+            lambda exc: isinstance(exc, _API_ERRORS),
+            pacer=self._pacer,
+            retries=self._retries,
+        )
+
+    def _run_json(self, fn: Callable[..., Any], *args: Any) -> Reply:
+        """A call whose answer is read as plain JSON (``data`` is a dict, or None when empty)."""
+
+        def attempt() -> tuple[Any, int, Any]:
+            self.calls = next(self._counter)
+            raw = fn(*args, _request_timeout=self._timeout, _preload_content=False)
+            return (json.loads(raw.data) if raw.data else None), raw.status, raw.headers
+
+        return call(
+            attempt,
+            self._clock,
+            lambda exc: isinstance(exc, _API_ERRORS),
+            pacer=self._pacer,
+            retries=self._retries,
+        )
 
     def upsert(self, ops: Sequence[Upsert]) -> list[Written]:
         """Create or update by unique property; one call per 100 records of one type."""
@@ -79,7 +123,7 @@ class HubSpotGateway:
                         for op in chunk
                     ]
                 )
-                reply = self._run(
+                reply = self._run_json(
                     self._client.crm.objects.batch_api.upsert_with_http_info, object_type, body
                 )
                 written += self._written(reply, chunk)
@@ -87,14 +131,17 @@ class HubSpotGateway:
 
     @staticmethod
     def _written(reply: Reply, chunk: Sequence[Upsert]) -> list[Written]:
+        """What a batch upsert wrote, in the order asked; inputs it did not write (a 207) are
+        left out, for the caller to find."""
+        results = (reply.data or {}).get("results") or []
+        if len(chunk) == 1 and len(results) == 1:
+            only = results[0]
+            return [Written(chunk[0].id, str(only["id"]), bool(only.get("new")))]
         by_stripe_id: dict[str, Written] = {}
         id_property = chunk[0].id_property
-        for result in reply.data.results:
-            stripe_id = (result.properties or {}).get(id_property) or ""
-            by_stripe_id[stripe_id] = Written(stripe_id, str(result.id), bool(result.new))
-        if len(chunk) == 1 and len(reply.data.results) == 1:
-            only = reply.data.results[0]
-            return [Written(chunk[0].id, str(only.id), bool(only.new))]
+        for result in results:
+            stripe_id = (result.get("properties") or {}).get(id_property) or ""
+            by_stripe_id[stripe_id] = Written(stripe_id, str(result["id"]), bool(result.get("new")))
         return [by_stripe_id[op.id] for op in chunk if op.id in by_stripe_id]
 
     def read(
@@ -113,13 +160,13 @@ class HubSpotGateway:
                 properties_with_history=[],
                 id_property=id_property,
             )
-            reply = self._run(
+            reply = self._run_json(
                 self._client.crm.objects.batch_api.read_with_http_info, object_type, body
             )
-            for result in reply.data.results:
-                props = result.properties or {}
-                key = props.get(id_property) if id_property else str(result.id)
-                found[str(key)] = {"id": str(result.id), "properties": props}
+            for result in (reply.data or {}).get("results") or []:
+                props = result.get("properties") or {}
+                key = props.get(id_property) if id_property else str(result["id"])
+                found[str(key)] = {"id": str(result["id"]), "properties": props}
         return found
 
     def update(
@@ -151,9 +198,17 @@ class HubSpotGateway:
             )
             self._run(self._client.crm.objects.batch_api.archive_with_http_info, object_type, body)
 
-    def associate(self, from_type: str, to_type: str, pairs: Sequence[tuple[str, str]]) -> None:
-        """Give each (from id, to id) pair HubSpot's default association; repeating is harmless."""
-        for chunk in _chunks(sorted(set(pairs))):
+    def associate(
+        self,
+        from_type: str,
+        to_type: str,
+        pairs: Sequence[tuple[str, str]],
+        size: int = BATCH_LIMIT,
+    ) -> None:
+        """Give each (from id, to id) pair HubSpot's default association; repeating is harmless.
+        ``size`` inputs a call (at most ``ASSOCIATION_WRITE_LIMIT``); a call refused for its
+        size (a 400 on a call of more than 100) is split in two and sent again."""
+        for chunk in _chunks(sorted(set(pairs)), min(size, ASSOCIATION_WRITE_LIMIT)):
             body = am.BatchInputPublicDefaultAssociationMultiPost(
                 inputs=[
                     am.PublicDefaultAssociationMultiPost(
@@ -162,12 +217,45 @@ class HubSpotGateway:
                     for a, b in chunk
                 ]
             )
-            self._run(
-                self._client.crm.associations.v4.batch_api.create_default_with_http_info,
+            try:
+                self._run_json(
+                    self._client.crm.associations.v4.batch_api.create_default_with_http_info,
+                    from_type,
+                    to_type,
+                    body,
+                )
+            except HubSpotRejected as exc:
+                if exc.status != 400 or len(chunk) <= BATCH_LIMIT:
+                    raise
+                self.associate(from_type, to_type, chunk, len(chunk) // 2)
+
+    def associated(
+        self, from_type: str, to_type: str, record_ids: Sequence[str]
+    ) -> dict[str, set[str]]:
+        """The ``to_type`` ids associated with each record, 1,000 records a call (v4 batch
+        read; a record without any is answered as an error of the 207, and is simply empty)."""
+        found: dict[str, set[str]] = {r: set() for r in record_ids}
+        pending = [(r, None) for r in dict.fromkeys(record_ids)]
+        while pending:
+            chunk, pending = pending[:ASSOCIATION_READ_LIMIT], pending[ASSOCIATION_READ_LIMIT:]
+            body = am.BatchInputPublicFetchAssociationsBatchRequest(
+                inputs=[am.PublicFetchAssociationsBatchRequest(id=r, after=a) for r, a in chunk]
+            )
+            reply = self._run_json(
+                self._client.crm.associations.v4.batch_api.get_page_with_http_info,
                 from_type,
                 to_type,
                 body,
             )
+            for result in (reply.data or {}).get("results") or []:
+                record = str(result["_from"]["id"] if "_from" in result else result["from"]["id"])
+                found.setdefault(record, set()).update(
+                    str(t["toObjectId"]) for t in result.get("to") or []
+                )
+                after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                if after:  # more than a page of associations: ask again from there
+                    pending.append((record, after))
+        return found
 
     def associations_of(
         self, object_type: str, record_id: str, to_types: Sequence[str]

@@ -20,7 +20,7 @@ from shared.mapping.ops import Archive, Link, Op, Skip, Upsert, ref
 from shared.mapping.product import product_op
 from shared.mapping.subscription import subscription_plan
 from shared.project_settings import ProjectSettings
-from shared.stripe_gateway import StripeGateway
+from shared.stripe_gateway import StripeReads
 
 # What MRR and the deal need expanded (Stripe expands at most four levels deep).
 SUBSCRIPTION_EXPAND = (
@@ -34,7 +34,7 @@ SUBSCRIPTION_EXPAND = (
 
 @dataclass(frozen=True)
 class Source:
-    stripe: StripeGateway
+    stripe: StripeReads
     account: str
     settings: ProjectSettings
     now: float

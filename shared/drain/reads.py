@@ -1,0 +1,60 @@
+"""Which Stripe pages a round reads before its collectors run, decided from its keys alone.
+
+The collectors of ``shared.sync.collect`` read, for every key: the key's own object (an invoice,
+a charge, a subscription), the subscription an invoice belongs to (expanded as
+``SUBSCRIPTION_EXPAND`` asks), and for its customer the customer itself and every subscription,
+charge and (newest) invoice of that customer. So a round first reads the pages holding its keys'
+own objects, learns their subscriptions and customers, then the pages that answer the
+per-customer lists: each through ``Snapshot.prime``'s rent-or-buy rule. Whatever the pages miss
+is still read one by one, so a change in what the collectors read costs reads, never accuracy.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from shared.drain.dirty import Key
+from shared.drain.snapshot import Snapshot, id_of
+from shared.stripe_gateway import StripeGateway
+from shared.sync.collect import SUBSCRIPTION_EXPAND
+
+# What the pages of each kind expand: what the collectors ask of a subscription, whether
+# fetched alone (SUBSCRIPTION_EXPAND) or listed for its customer ("data.discounts").
+EXPAND = {"subscription": (*SUBSCRIPTION_EXPAND, "discounts")}
+SUBSCRIPTIONS = {"status": "all"}  # every status, as the collectors list them
+
+
+def snapshot(stripe: StripeGateway, account: str) -> Snapshot:
+    return Snapshot(stripe, account, EXPAND)
+
+
+def subscription_of(invoice: dict[str, Any]) -> str:
+    """An invoice's subscription: on the invoice in older API versions, under
+    ``parent.subscription_details`` since 2025-03-31."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return id_of(invoice.get("subscription") or details.get("subscription"))
+
+
+def prime(pages: Snapshot, keys: Iterable[Key], payments: bool) -> None:
+    """Read the pages a round of these keys needs."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        ids[key.kind].add(key.object_id)
+    for kind in ("invoice", "charge"):
+        pages.prime(kind, ids[kind])
+    invoices = [i for i in pages.held("invoice") if i["id"] in ids["invoice"]]
+    subscriptions = ids["subscription"] | {s for s in map(subscription_of, invoices) if s}
+    pages.prime("subscription", subscriptions, params=SUBSCRIPTIONS)
+    customers = set(ids["customer"])
+    for kind, chosen in (
+        ("invoice", ids["invoice"]),
+        ("charge", ids["charge"]),
+        ("subscription", subscriptions),
+    ):
+        customers |= {id_of(o.get("customer")) for o in pages.held(kind) if o["id"] in chosen}
+    customers.discard("")
+    pages.prime("customer", customers)
+    pages.prime("subscription", demand=len(customers), params=SUBSCRIPTIONS)
+    pages.prime("invoice", demand=len(customers))
+    if payments:
+        pages.prime("charge", demand=len(customers))
