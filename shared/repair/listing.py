@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.drain import reads
 from shared.drain.dirty import Key, Mark
 from shared.errors import PermanentFailure
 
@@ -98,17 +99,11 @@ def advanced(read: Read) -> tuple[str, ...]:
     return (*read.trail, str(read.objects[-1]["id"]))[-TRAIL:]
 
 
-def subscription_of(invoice: Mapping[str, Any]) -> str:
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    found = invoice.get("subscription") or details.get("subscription") or ""
-    return str(found.get("id") if isinstance(found, dict) else found)
-
-
 def keys_of(project_id: str, listing: Listing, objects: Page) -> list[Key]:
     """The dirty keys a page of ``listing`` marks (one per key, in page order)."""
     keys: dict[Key, None] = {}
     for obj in objects:
-        if listing.kind == "invoice" and (sub := subscription_of(obj)):
+        if listing.kind == "invoice" and (sub := reads.subscription_of(obj)):
             keys[Key(project_id, "subscription", sub)] = None
         else:
             keys[Key(project_id, listing.kind, str(obj["id"]))] = None

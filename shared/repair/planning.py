@@ -10,6 +10,7 @@ from typing import Any
 
 from shared import logs
 from shared.billing.mrr import BillingDataError
+from shared.drain import reads
 from shared.drain.dirty import Key
 from shared.errors import PermanentFailure
 from shared.hubspot.gateway import HubSpotGateway
@@ -41,8 +42,12 @@ def plan(
     now: float,
     keys: Sequence[Key],
 ) -> Planned:
-    """Each key's operations, or the code it would fail with. Transient errors propagate."""
-    source = Source(stripe, account, settings, now)
+    """Each key's operations, or the code it would fail with. Stripe is read as a drain round
+    reads it: list pages first (``shared.drain.reads``), then one by one what they miss.
+    Transient errors propagate."""
+    pages = reads.snapshot(stripe, account)
+    reads.prime(pages, keys, settings.syncs("payments"))
+    source = Source(pages, account, settings, now)
     planned = Planned()
     for key in keys:
         collect = COLLECTORS.get(key.kind)
