@@ -212,17 +212,23 @@ def oauth_deps(settings: Settings) -> "OAuthDeps":
 
 
 def repair_deps(settings: Settings) -> "RepairDeps":
-    """Backfill, preview, reconcile and replay: the push's Stripe and HubSpot clients."""
+    """Backfill, preview, reconcile and replay: the push's Stripe client and refresher, and
+    HubSpot gateways paced by the portal's repair budget (``RepairDeps.gateway``). No threads:
+    the command line and the repair function build this."""
+    from shared.hubspot.calls import Pacer
+    from shared.hubspot.gateway import HubSpotGateway
     from shared.repair.deps import RepairDeps
 
-    if settings.local:
-        runtime = local_runtime(settings)
-        store, envelope, clock = runtime.store, runtime.envelope, runtime.clock
-    else:
-        store, clock = build_store(settings), SystemClock()
-        envelope = Envelope(build_key_service(settings))
+    store, clock = build_store(settings), SystemClock()
+    envelope = Envelope(build_key_service(settings))
     push = build_push(settings, store, envelope, clock)
-    return RepairDeps(store, envelope, push.stripe, push.hubspot, clock, push.refresher)
+
+    def hubspot(token: str, pacer: Pacer) -> HubSpotGateway:
+        return HubSpotGateway(
+            token, clock, settings.hubspot_api_base, settings.hubspot_timeout, pacer=pacer
+        )
+
+    return RepairDeps(store, envelope, push.stripe, hubspot, clock, push.refresher)
 
 
 def job_deps(settings: Settings, timeout: float) -> "JobDeps":

@@ -42,7 +42,7 @@ class Repo:
             self.store,
             self.envelope,
             self.gateway,
-            lambda token: HubSpotGateway(token, self.clock, base),
+            lambda token, pacer: HubSpotGateway(token, self.clock, base, pacer=pacer),
             self.clock,
         )
 

@@ -7,6 +7,7 @@ import pytest
 
 from doubles.hubspot import HubSpotDouble
 from doubles.stripe import StripeDouble
+from shared.clock import FakeClock
 from shared.errors import BadRequest, NotFound
 from shared.repair import preview
 from shared.store.base import COLLECTIONS
@@ -99,3 +100,25 @@ def test_refuses_unknown_kinds_and_projects(repo: Repo) -> None:
         preview.run(repo.deps(), PROJECT, ["emails"])
     with pytest.raises(NotFound):
         preview.run(repo.deps(), "prj_nope", ["customers"])
+
+
+def test_reads_stay_within_half_the_portal_budget(
+    tmp_path: Path, stripe_double: StripeDouble
+) -> None:
+    clock = FakeClock()
+    with HubSpotDouble(clock=clock.now, wall_clock=clock.now) as hubspot:
+        repo = make_repo(tmp_path, stripe_double, hubspot)
+        repo.clock = clock
+        repo.customers(350)
+        hubspot.set_rate_limit(10)  # from now on: set-up calls above went unpaced
+        hubspot.reset_requests()
+        deps = repo.deps()
+        deps.calls_per_window = 10
+        result = preview.run(deps, PROJECT, ["customers"])
+        assert result.records["contacts"] == {"created": 350}
+        statuses = [r["status"] for r in hubspot.requests]
+        assert statuses and 429 not in statuses
+        times = [r["at"] for r in hubspot.requests]
+        # never more than 5 (half of 10) calls in any ten seconds of the double's clock
+        assert max(sum(1 for t in times if s <= t < s + 10) for s in times) <= 5
+        repo.store.close()

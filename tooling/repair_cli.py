@@ -82,10 +82,8 @@ def _repair_deps() -> RepairDeps:
     from shared import wiring
     from tooling.cli import _deps
 
-    settings, store, envelope = _deps()
-    clock = SystemClock()
-    push = wiring.build_push(settings, store, envelope, clock)
-    return RepairDeps(store, envelope, push.stripe, push.hubspot, clock, push.refresher)
+    settings, _, _ = _deps()
+    return wiring.repair_deps(settings)
 
 
 def preview_command(args: argparse.Namespace) -> "str | Exit":

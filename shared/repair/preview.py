@@ -30,6 +30,9 @@ from shared.project_settings import ProjectSettings
 from shared.repair import listing, planning
 from shared.repair.deps import RepairDeps
 
+# Keys planned together, as many as a drain round takes: Stripe's list pages are shared by the
+# chunk, so the bigger it is the fewer pages each object costs.
+CHUNK = 5000
 CONTACTS = "contacts"
 EMAIL = "email"
 
@@ -80,21 +83,24 @@ def run(
     hubspot = deps.gateway(project_id)
     stripe_before, hubspot_before = deps.stripe.calls, hubspot.calls
     tally = _Tally()
+    pending: list[Key] = []
     for name in walked:
         trail: tuple[str, ...] = ()
         while True:
             read = listing.read_page(deps.stripe, account, listing.LISTINGS[name], trail)
             keys = listing.keys_of(project_id, listing.LISTINGS[name], read.objects)
             tally.objects[name] += len(keys)
-            _classify(
-                deps, hubspot, account, settings, [k for k in keys if k not in tally.planned], tally
-            )
+            pending += [k for k in keys if k not in tally.planned]
             tally.planned.update(keys)
+            if len(pending) >= CHUNK:
+                _classify(deps, hubspot, account, settings, pending, tally)
+                pending = []
             if on_page is not None:
                 on_page(sum(tally.objects.values()))
             if not read.more:
                 break
             trail = listing.advanced(read)
+    _classify(deps, hubspot, account, settings, pending, tally)
     return Preview(
         project_id,
         walked,
