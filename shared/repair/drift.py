@@ -32,6 +32,7 @@ from shared.store.base import EXPIRE_AT, Doc
 from shared.sync.outcomes import TTL_SECONDS
 
 CURSORS = "drift_cursors"
+CHUNK = 5000  # objects planned together, as a drain round plans them (shared Stripe pages)
 WALKED = ("customers", "subscriptions")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -61,35 +62,43 @@ def check(
     kind, trail = int(cursor["kind"]) % len(WALKED), tuple(cursor["trail"])
     totals: dict[str, int] = {"checked": 0, "differing": 0, "missing": 0, "failed": 0}
     marked: list[Key] = []
-    wrapped = False
-    while limit is None or totals["checked"] < limit:
+    pending: list[Key] = []
+    read_so_far, wrapped = 0, False
+
+    def flush() -> None:
+        """Compare and mark what was read, then save the position after it (never before:
+        a crash re-checks a chunk, it never skips one)."""
+        found = _compare(deps, hubspot, account, settings, pending, totals)
+        DirtyKeys(deps.store, deps.clock).mark_many([Mark(k) for k in found])
+        marked.extend(found)
+        pending.clear()
+        _save(deps, project_id, kind, trail)
+
+    while limit is None or read_so_far < limit:
         if deadline is not None and deps.clock.now() >= deadline:
             break
-        size = listing.PAGE if limit is None else min(listing.PAGE, limit - totals["checked"])
+        size = listing.PAGE if limit is None else min(listing.PAGE, limit - read_so_far)
         walk = listing.LISTINGS[WALKED[kind]]
         read = listing.read_page(deps.stripe, account, walk, trail, size)
         keys = listing.keys_of(project_id, walk, read.objects)
-        found = _compare(deps, hubspot, account, settings, keys, totals)
-        DirtyKeys(deps.store, deps.clock).mark_many([Mark(k) for k in found])
-        marked += found
+        pending += keys
+        read_so_far += len(keys)
         trail = listing.advanced(read)
         if not read.more:
             kind, trail = kind + 1, ()
             if kind == len(WALKED):
                 kind, wrapped = 0, True
-                break
-    now = deps.clock.now()
-    deps.store.put(
-        CURSORS,
-        project_id,
-        {
-            "project_id": project_id,
-            "kind": kind,
-            "trail": list(trail),
-            EXPIRE_AT: now + TTL_SECONDS,
-        },
-    )
+        if len(pending) >= CHUNK or wrapped:
+            flush()
+        if wrapped:
+            break
+    flush()
     return Drift(**totals, marked=tuple(dict.fromkeys(marked)), wrapped=wrapped)
+
+
+def _save(deps: RepairDeps, project_id: str, kind: int, trail: Sequence[str]) -> None:
+    doc = {"project_id": project_id, "kind": kind, "trail": list(trail)}
+    deps.store.put(CURSORS, project_id, {**doc, EXPIRE_AT: deps.clock.now() + TTL_SECONDS})
 
 
 def _compare(
