@@ -42,7 +42,10 @@ def repo(
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
-    return code, out.strip(), err.strip()
+    # The suite's own log handler (shared.logs.setup, once a function module loaded) writes JSON
+    # lines to stdout; the command run alone has none. Keep the command's own output.
+    result = [line for line in out.splitlines() if not line.startswith("{")]
+    return code, "\n".join(result).strip(), err.strip()
 
 
 def test_backfill_runs_to_the_end_with_a_progress_bar(
