@@ -1255,3 +1255,16 @@ def test_a_declined_payment_replays_under_its_idempotency_key(b: Billing) -> Non
     assert errors[1].headers["Idempotent-Replayed"] == "true"
     assert b.types().count("charge.failed") == 1  # the retry charged nobody
     assert b.api.v1.invoices.pay(invoice["id"], options=b.on).status == "paid"
+
+
+def test_held_still_defers_stripes_own_steps_to_the_end_of_the_block(b: Billing) -> None:
+    product = b.double.create_product(b.account, "Bulk")
+    price = b.double.create_price(b.account, product["id"], 900, interval="month")
+    with b.double.held_still():
+        customer = b.double.create_customer(b.account, email="bulk@example.com")
+        b.double.create_subscription(b.account, customer["id"], [{"price": price["id"]}])
+        since = len(b.types())
+        b.double.advance(40 * DAY)  # moves the clock; the renewal waits for the block
+        b.double.create_customer(b.account, email="later@example.com")
+        assert "customer.subscription.updated" not in b.types(since)
+    assert "customer.subscription.updated" in b.types(since)  # the renewal, once released
