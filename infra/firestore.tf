@@ -6,7 +6,8 @@ locals {
   ttl_field = "expire_at"
   ttl_collections = toset([
     "account_emails", "accounts", "audit", "credentials", "dead_letters", "dirty_keys",
-    "event_marks", "login_throttle", "oauth_states", "outcomes", "projects", "reports", "sessions",
+    "drain_leases", "event_marks", "login_throttle", "oauth_states", "outcomes", "projects",
+    "reports", "sessions",
   ])
 }
 
