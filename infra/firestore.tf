@@ -6,8 +6,8 @@ locals {
   ttl_field = "expire_at"
   ttl_collections = toset([
     "account_emails", "accounts", "audit", "backfills", "credentials", "dead_letters",
-    "dirty_keys", "drift_cursors", "event_marks", "health", "login_throttle", "oauth_states", "outcomes",
-    "projects", "reports", "runs", "sessions",
+    "dirty_keys", "drain_leases", "drift_cursors", "event_marks", "health", "login_throttle",
+    "oauth_states", "outcomes", "projects", "reports", "runs", "sessions",
   ])
 }
 

@@ -22,10 +22,22 @@ locals {
       extractor   = "EXTRACT(httpRequest.status)"
     }
     push-done = {
-      description = "hubspot_push outcomes, by status (synced, skipped, failed)."
+      description = "hubspot_push outcomes, one per dirty key the drainer settles, by status (synced, skipped, failed)."
       filter      = "${local.run} AND resource.labels.service_name=\"hubspot-push\" AND jsonPayload.message=\"push done\""
       label       = "status"
       extractor   = "EXTRACT(jsonPayload.status)"
+    }
+    drain-given-up = {
+      description = "Dirty keys the drainer gave up after their attempts (recorded as failed outcomes; marking them again replays them)."
+      filter      = "${local.run} AND resource.labels.service_name=\"hubspot-push\" AND jsonPayload.message=\"dirty key given up\""
+      label       = "error_code"
+      extractor   = "EXTRACT(jsonPayload.error_code)"
+    }
+    drain-lagging = {
+      description = "Drain rounds that took keys marked more than 15 minutes earlier: a portal's backlog is not keeping up."
+      filter      = "${local.run} AND resource.labels.service_name=\"hubspot-push\" AND jsonPayload.message=\"drain lagging\""
+      label       = "project_id"
+      extractor   = "EXTRACT(jsonPayload.project_id)"
     }
     token-refresh-failed = {
       description = "HubSpot token refreshes that failed (connection marked broken, the project shows reconnect)."
@@ -63,6 +75,16 @@ locals {
       threshold = 0
       window    = "300s"
       doc       = "A HubSpot token refresh failed: the project stops syncing until its owner reconnects HubSpot."
+    }
+    drain-given-up = {
+      threshold = 0
+      window    = "300s"
+      doc       = "The drainer gave up dirty keys after about an hour of transient failures (HubSpot or Stripe down, or throttling us): they are failed outcomes now. Fix the cause, then replay them by marking them again (issue 11's replay), or let the next event of each object do it."
+    }
+    drain-lagging = {
+      threshold = 0
+      window    = "900s"
+      doc       = "A portal's drainer is taking keys marked more than 15 minutes ago. Expected for a while after a month-start burst of tens of thousands of events; otherwise check HubSpot 429s (another app spending the same portal's budget?) and hubspot_push's errors."
     }
     kms-errors = {
       threshold = 0
@@ -172,7 +194,7 @@ resource "google_monitoring_alert_policy" "push_failure_rate" {
   }
 
   documentation {
-    content   = "More than ${var.push_failure_ratio * 100}% of hubspot_push outcomes failed in 15 minutes (HubSpot refused records for good). `python -m tooling.cli outcomes PROJECT_ID` lists the error codes."
+    content   = "More than ${var.push_failure_ratio * 100}% of hubspot_push outcomes failed in 15 minutes (HubSpot refused records for good, or keys were given up). `python -m tooling.cli outcomes PROJECT_ID` lists the error codes."
     mime_type = "text/markdown"
   }
 }
@@ -202,7 +224,7 @@ resource "google_monitoring_alert_policy" "dead_letter_backlog" {
   }
 
   documentation {
-    content   = "Events exhausted their deliveries to hubspot_push and wait on ${google_pubsub_subscription.dead_letters.name} (kept 7 days). Fix the cause, then replay them: see the README, 'Deploying to Google Cloud'."
+    content   = "Wake-ups exhausted their deliveries to hubspot_push (the store or the key service failing all along) and wait on ${google_pubsub_subscription.dead_letters.name} (kept 7 days). The dirty keys they name are still in Firestore: once the cause is fixed the drain sweep drains them within a minute; the held messages can then be acknowledged. See the README, 'Deploying to Google Cloud'."
     mime_type = "text/markdown"
   }
 }

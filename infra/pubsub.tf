@@ -1,9 +1,15 @@
-# events: thin messages from stripe_webhook to hubspot_push (ids and types only, never customer
-# data). dead_letters: events hubspot_push failed to take after push_max_delivery_attempts.
+# drain: wake-ups for hubspot_push, the drainer (docs/write-path.md). stripe_webhook publishes one
+# when it marks a new dirty key (the key itself is in Firestore, so a lost wake-up costs a minute,
+# never an event); the sweep below publishes one a minute so that keys nobody woke a drainer for,
+# keys whose backoff ran out and those of a drainer that died are drained; hubspot_push fans the
+# sweep out, one wake-up per project with keys due, and wakes its own project again before its
+# timeout. Messages name a project id, nothing else.
+# dead_letters: wake-ups hubspot_push failed to take after push_max_delivery_attempts (the store
+# or the key service down all that time); the keys they name are still in Firestore.
 # jobs: scheduled work (purge, reconcile) and the repair function's own chained and fanned-out
 # job messages (backfill steps, one reconcile per project); each function takes only its own.
 #
-# The subscriptions that deliver events and jobs to functions are the Eventarc triggers that
+# The subscriptions that deliver wake-ups and jobs to functions are the Eventarc triggers that
 # `gcloud functions deploy --trigger-topic` creates; make deploy then sets their retry policy,
 # dead-letter topic and retention to the values of the output `delivery`, taken from here.
 
@@ -17,8 +23,8 @@ locals {
     max_delivery_attempts = var.push_max_delivery_attempts
     min_retry_delay       = "10s"
     max_retry_delay       = "600s"
-    # An undelivered event is dead-lettered within about two hours (attempts x backoff); a day of
-    # retention covers that with room, and nothing longer is needed: Stripe itself retries 3 days.
+    # An undelivered wake-up is dead-lettered within about two hours (attempts x backoff); a day
+    # of retention covers that with room, and nothing longer is needed: the keys stay in Firestore.
     message_retention = "86400s"
   }
 }
@@ -82,6 +88,26 @@ resource "google_cloud_scheduler_job" "purge" {
     topic_name = google_pubsub_topic.topic["jobs"].id
     data       = base64encode(jsonencode({ job = "purge" }))
     attributes = { job = "purge" }
+  }
+
+  depends_on = [google_project_service.api]
+}
+
+resource "google_cloud_scheduler_job" "drain_sweep" {
+  name        = "${var.name_prefix}-drain-sweep"
+  region      = var.region
+  description = "Wakes a drainer for every project with dirty keys due (the wake-up nobody sent, backoffs run out, drainers that died)."
+  schedule    = var.drain_sweep_schedule
+  time_zone   = "Etc/UTC"
+
+  retry_config {
+    retry_count = 1
+  }
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["drain"].id
+    data       = base64encode(jsonencode({ sweep = true }))
+    attributes = { sweep = "true" }
   }
 
   depends_on = [google_project_service.api]

@@ -170,6 +170,17 @@ variable "purge_schedule" {
   }
 }
 
+variable "drain_sweep_schedule" {
+  description = "Cron schedule (UTC) of the drain sweep: how long at most a dirty key waits when no wake-up came for it."
+  type        = string
+  default     = "* * * * *"
+
+  validation {
+    condition     = length(split(" ", var.drain_sweep_schedule)) == 5
+    error_message = "drain_sweep_schedule must be a five-field cron expression."
+  }
+}
+
 variable "reconcile_schedule" {
   description = "Cron schedule (UTC) of the reconcile job (the repair function); null turns it off."
   type        = string

@@ -28,7 +28,7 @@ class Settings:
     gcp_project: str = ""
     kms_key_name: str = ""
     kms_endpoint: str | None = None
-    events_topic: str = "stripe-events"
+    drain_topic: str = "drain"
     jobs_topic: str = "jobs"
     dead_letter_subscription: str = "dead-letters-hold"
     firestore_database: str = "(default)"
@@ -40,6 +40,13 @@ class Settings:
     hubspot_client_secret: str = ""
     hubspot_auth_base: str = "https://app.hubspot.com"
     public_url: str = "http://localhost:8080"
+    # the write path: a portal's HubSpot calls per ten seconds (X-HubSpot-RateLimit-Max lowers
+    # it), retries of a batch call after a 5xx or a timeout, drainer threads of the embedded
+    # mode, and how long one hubspot_push invocation starts rounds for
+    hubspot_calls_per_10s: int = 100
+    hubspot_retries: int = 4
+    local_drainers: int = 4
+    drain_time_limit: float = 480.0
 
     @property
     def local(self) -> bool:
@@ -123,6 +130,12 @@ _positive_int = _positive(int, "integer")
 _positive_float = _positive(float, "number")
 
 
+def _count(value: str, name: str) -> int:
+    if not value.isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 or more), not {value!r}")
+    return int(value)
+
+
 def _text(value: str, name: str) -> str:
     return value
 
@@ -143,7 +156,7 @@ _TABLE: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "GOOGLE_CLOUD_PROJECT": ("gcp_project", _text),
     "OMNIROO_KMS_KEY": ("kms_key_name", _text),
     "OMNIROO_KMS_ENDPOINT": ("kms_endpoint", _url),
-    "OMNIROO_EVENTS_TOPIC": ("events_topic", _text),
+    "OMNIROO_DRAIN_TOPIC": ("drain_topic", _text),
     "OMNIROO_JOBS_TOPIC": ("jobs_topic", _text),
     "OMNIROO_DEAD_LETTER_SUBSCRIPTION": ("dead_letter_subscription", _text),
     "OMNIROO_FIRESTORE_DATABASE": ("firestore_database", _text),
@@ -155,6 +168,10 @@ _TABLE: dict[str, tuple[str, Callable[[str, str], object]]] = {
     "HUBSPOT_CLIENT_SECRET": ("hubspot_client_secret", _text),
     "HUBSPOT_AUTH_BASE": ("hubspot_auth_base", _url),
     "OMNIROO_PUBLIC_URL": ("public_url", _url),
+    "OMNIROO_HUBSPOT_CALLS_PER_10S": ("hubspot_calls_per_10s", _positive_int),
+    "OMNIROO_HUBSPOT_RETRIES": ("hubspot_retries", _count),
+    "OMNIROO_LOCAL_DRAINERS": ("local_drainers", _positive_int),
+    "OMNIROO_DRAIN_TIME_LIMIT": ("drain_time_limit", _positive_float),
 }
 
 

@@ -9,6 +9,7 @@ OmnirooError
 ├── PermanentFailure       a remote refused one record for good: record an outcome, ack
 └── TransientError         try again later (5xx to Stripe, redelivery from the queue)
     ├── StoreUnavailable
+    │   └── StoreContention  a transaction lost to others on the same document, again and again
     ├── QueueUnavailable
     ├── KeyServiceError    the key service refused or failed: fail closed
     └── RemoteUnavailable  Stripe or HubSpot answered 429/5xx or timed out
@@ -54,6 +55,10 @@ class TransientError(OmnirooError):
 
 class StoreUnavailable(TransientError):
     pass
+
+
+class StoreContention(StoreUnavailable):
+    """A transaction kept losing to others writing the same documents (the store is up)."""
 
 
 class QueueUnavailable(TransientError):

@@ -1,30 +1,30 @@
 """Builds each function's dependencies from the settings: the only place adapters are chosen.
 
 ``OMNIROO_ENV=gcp`` picks Firestore, Cloud KMS and Pub/Sub; ``local`` picks SQLite, a key file and
-an in-process worker. Imports are local to each builder so that a function only pays, at cold
-start, for the clients it uses.
+drainer threads in the process. Imports are local to each builder so that a function only pays,
+at cold start, for the clients it uses: the webhook loads neither the Stripe nor the HubSpot
+library (nor the crypto one), which only the drainer and the OAuth flows need.
 """
 
-import functools
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from shared import logs
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
-from shared.crypto.envelope import Envelope
-from shared.crypto.keys import KeyService
-from shared.queue.base import ThinMessage
-from shared.store.base import EXPIRE_AT, Store
-from shared.sync.push import PushDeps
-from shared.webhook.ingest import IngestDeps
+from shared.store.base import Store
+
+LOCAL_LEASE_SECONDS = 10.0
 
 if TYPE_CHECKING:
+    from shared.crypto.envelope import Envelope
+    from shared.crypto.keys import KeyService
+    from shared.drain.drainer import DrainDeps
+    from shared.drain.entry import Entry
     from shared.oauth.flows import OAuthDeps
+    from shared.queue.pubsub import PubSubWaker
     from shared.repair.deps import RepairDeps
     from shared.repair.jobs import JobDeps
-
-DEAD_LETTER_TTL_SECONDS = 30 * 24 * 3600
+    from shared.webhook.ingest import IngestDeps
 
 
 def build_store(settings: Settings) -> Store:
@@ -40,7 +40,7 @@ def build_store(settings: Settings) -> Store:
     return FirestoreStore(client)
 
 
-def build_key_service(settings: Settings) -> KeyService:
+def build_key_service(settings: Settings) -> "KeyService":
     if settings.local:
         from shared.crypto.local_keys import LocalKeyFile
 
@@ -64,13 +64,23 @@ def build_key_service(settings: Settings) -> KeyService:
     return CloudKmsKeyService(client, settings.kms_key_name)
 
 
-def build_push(settings: Settings, store: Store, envelope: Envelope, clock: Clock) -> PushDeps:
+def build_drain(
+    settings: Settings, store: Store, envelope: "Envelope", clock: Clock
+) -> "DrainDeps":
+    from shared.drain.drainer import DrainDeps
+    from shared.hubspot.calls import Pacer
     from shared.hubspot.gateway import HubSpotGateway
     from shared.stripe_gateway import StripeGateway
 
-    @functools.lru_cache(maxsize=64)
-    def hubspot(token: str) -> HubSpotGateway:
-        return HubSpotGateway(token, clock, settings.hubspot_api_base, settings.hubspot_timeout)
+    def hubspot(token: str, pacer: Pacer) -> HubSpotGateway:
+        return HubSpotGateway(
+            token,
+            clock,
+            settings.hubspot_api_base,
+            settings.hubspot_timeout,
+            pacer=pacer,
+            retries=settings.hubspot_retries,
+        )
 
     stripe = StripeGateway(
         settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_timeout
@@ -85,10 +95,20 @@ def build_push(settings: Settings, store: Store, envelope: Envelope, clock: Cloc
             settings.hubspot_api_base,
             settings.hubspot_timeout,
         ).refresh
-    return PushDeps(store, envelope, stripe, hubspot, clock, refresher)
+    return DrainDeps(
+        store,
+        envelope,
+        stripe,
+        hubspot,
+        clock,
+        refresher,
+        calls_per_window=settings.hubspot_calls_per_10s,
+    )
 
 
-def build_oauth(settings: Settings, store: Store, envelope: Envelope, clock: Clock) -> "OAuthDeps":
+def build_oauth(
+    settings: Settings, store: Store, envelope: "Envelope", clock: Clock
+) -> "OAuthDeps":
     """The OAuth flows' dependencies: the platform's Stripe client (client id, Connect base) and
     HubSpot's token endpoints."""
     import stripe
@@ -121,50 +141,37 @@ def build_oauth(settings: Settings, store: Store, envelope: Envelope, clock: Clo
     return OAuthDeps(store, envelope, clock, settings, client, hubspot_oauth, hubspot)
 
 
-def dead_letter(store: Store, clock: Clock) -> Any:
-    def park(message: ThinMessage, error: Exception) -> None:
-        now = clock.now()
-        store.put(
-            "dead_letters",
-            message.event_id,
-            {
-                "project_id": message.project_id,
-                "event_id": message.event_id,
-                "type": message.type,
-                "error_type": type(error).__name__,
-                "at": now,
-                EXPIRE_AT: now + DEAD_LETTER_TTL_SECONDS,
-            },
-        )
-        logs.alert("event dead-lettered", event_id=message.event_id, type=message.type)
-
-    return park
-
-
 class LocalRuntime:
-    """Everything of the embedded mode, once per process: the store, the keys, and the in-process
-    worker that plays Pub/Sub and ``hubspot_push``."""
+    """Everything of the embedded mode, once per process: the store, the keys, and the drainer
+    threads that play Pub/Sub and ``hubspot_push``."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
-        from shared.queue.inproc import InProcQueue
-        from shared.sync import push
+        from shared.crypto.envelope import Envelope
+        from shared.drain.runner import LocalDrainer
 
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = build_store(settings)
         self.envelope = Envelope(build_key_service(settings))
-        self.push = build_push(settings, self.store, self.envelope, self.clock)
-        self.queue = InProcQueue(
-            lambda message: push.handle(message, self.push),
-            self.clock,
-            on_dead_letter=dead_letter(self.store, self.clock),
-        )
+        self.drain = build_drain(settings, self.store, self.envelope, self.clock)
+        # One machine: after a crash, ``make run`` should not wait a minute to drain again.
+        self.drain.lease_seconds = LOCAL_LEASE_SECONDS
+        self.drainers: LocalDrainer = LocalDrainer(self.drain, settings.local_drainers)
 
     def oauth(self) -> "OAuthDeps":
         return build_oauth(self.settings, self.store, self.envelope, self.clock)
 
-    def ingest(self) -> IngestDeps:
-        return IngestDeps(self.store, self.queue, self.clock, self.settings.stripe_webhook_secrets)
+    def ingest(self) -> "IngestDeps":
+        from shared.webhook.ingest import IngestDeps
+
+        return IngestDeps(
+            self.store, self.drainers, self.clock, self.settings.stripe_webhook_secrets
+        )
+
+    def entry(self) -> "Entry":
+        from shared.drain.entry import Entry
+
+        return Entry(self.drain, self.drainers)
 
 
 _runtimes: dict[Settings, LocalRuntime] = {}
@@ -178,33 +185,45 @@ def local_runtime(settings: Settings) -> LocalRuntime:
         return _runtimes[settings]
 
 
-def webhook_deps(settings: Settings) -> IngestDeps:
-    if settings.local:
-        return local_runtime(settings).ingest()
+def _waker(settings: Settings) -> "PubSubWaker":
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
-    from shared.queue.pubsub import PubSubQueue
+    from shared.queue.pubsub import PubSubWaker
 
     publisher = pubsub_v1.PublisherClient()
-    topic = publisher.topic_path(settings.gcp_project, settings.events_topic)
+    return PubSubWaker(publisher, publisher.topic_path(settings.gcp_project, settings.drain_topic))
+
+
+def webhook_deps(settings: Settings) -> "IngestDeps":
+    if settings.local:
+        return local_runtime(settings).ingest()
+    from shared.webhook.ingest import IngestDeps
+
     return IngestDeps(
-        build_store(settings),
-        PubSubQueue(publisher, topic),
-        SystemClock(),
-        settings.stripe_webhook_secrets,
+        build_store(settings), _waker(settings), SystemClock(), settings.stripe_webhook_secrets
     )
 
 
-def push_deps(settings: Settings) -> PushDeps:
+def drain_entry(settings: Settings) -> "Entry":
+    """What ``hubspot_push`` runs with: the drainer's dependencies, and the waker its sweep
+    fans out through. In production a drain stops starting rounds before the function's
+    timeout and wakes its project again."""
     if settings.local:
-        return local_runtime(settings).push
+        return local_runtime(settings).entry()
+    from shared.crypto.envelope import Envelope
+    from shared.drain.entry import Entry
+
     clock = SystemClock()
     store = build_store(settings)
-    return build_push(settings, store, Envelope(build_key_service(settings)), clock)
+    deps = build_drain(settings, store, Envelope(build_key_service(settings)), clock)
+    deps.time_limit = settings.drain_time_limit
+    return Entry(deps, _waker(settings))
 
 
 def oauth_deps(settings: Settings) -> "OAuthDeps":
     """For the OAuth callbacks and the console: one set per instance."""
+    from shared.crypto.envelope import Envelope
+
     if settings.local:
         return local_runtime(settings).oauth()
     store = build_store(settings)
@@ -212,23 +231,24 @@ def oauth_deps(settings: Settings) -> "OAuthDeps":
 
 
 def repair_deps(settings: Settings) -> "RepairDeps":
-    """Backfill, preview, reconcile and replay: the push's Stripe client and refresher, and
-    HubSpot gateways paced by the portal's repair budget (``RepairDeps.gateway``). No threads:
-    the command line and the repair function build this."""
-    from shared.hubspot.calls import Pacer
-    from shared.hubspot.gateway import HubSpotGateway
+    """Backfill, preview, reconcile and replay: the drainer's Stripe client, HubSpot gateways
+    and refresher, HubSpot paced by the portal's repair budget (``RepairDeps.gateway``). No
+    threads: the command line and the repair function build this."""
+    from shared.crypto.envelope import Envelope
     from shared.repair.deps import RepairDeps
 
     store, clock = build_store(settings), SystemClock()
     envelope = Envelope(build_key_service(settings))
-    push = build_push(settings, store, envelope, clock)
-
-    def hubspot(token: str, pacer: Pacer) -> HubSpotGateway:
-        return HubSpotGateway(
-            token, clock, settings.hubspot_api_base, settings.hubspot_timeout, pacer=pacer
-        )
-
-    return RepairDeps(store, envelope, push.stripe, hubspot, clock, push.refresher)
+    drain = build_drain(settings, store, envelope, clock)
+    return RepairDeps(
+        store,
+        envelope,
+        drain.stripe,
+        drain.hubspot,
+        clock,
+        drain.refresher,
+        calls_per_window=settings.hubspot_calls_per_10s,
+    )
 
 
 def job_deps(settings: Settings, timeout: float) -> "JobDeps":

@@ -10,7 +10,7 @@ from shared.accounts import sessions
 from shared.accounts.ids import digest
 from shared.accounts.service import Accounts
 from shared.closure import RETENTION_SECONDS, ClosureDeps, close
-from shared.queue.base import ThinMessage
+from shared.drain.dirty import Key, Taken
 from shared.store.base import EXPIRE_AT, FIELDS
 from shared.sync import outcomes
 from shared.sync.outcomes import Outcome
@@ -45,9 +45,9 @@ def connect(console: Console, project_id: str, stripe_account: str) -> None:
     store.put("routes", f"{stripe_account}:test", {"project_id": project_id})
     tokens.save(store, console.runtime.envelope, project_id, tokens.HubSpotTokens("at", "rt", 1.0))
     now = console.clock.now()
-    message = ThinMessage(project_id, stripe_account, "evt_1", "customer.created", "cus_1",
-                          "customer", int(now), False)  # fmt: skip
-    outcomes.record(store, message, Outcome("synced", "901"), now)
+    taken = Taken(Key(project_id, "customer", "cus_1"), "gen", events=("evt_1",),
+                  event_type="customer.created")  # fmt: skip
+    outcomes.record_keys(store, [(taken, Outcome("synced", "901"))], now)
     store.put("event_marks", "evt_1", {"state": "done", "project_id": project_id,
                                        EXPIRE_AT: now + 40 * DAY})  # fmt: skip
     store.put("dead_letters", "evt_2", {"project_id": project_id, "event_id": "evt_2",

@@ -15,10 +15,13 @@ and one write, and the order or repetition of events stops mattering.
 - ``clear`` deletes the keys whose token is unchanged; ``fail`` puts a key back with exponential
   backoff after a transient failure, and gives it up after ``MAX_ATTEMPTS`` (the caller records a
   failed outcome; marking the key again replays it). ``defer`` waits without counting an attempt
-  (HubSpot's daily limit).
+  (HubSpot's daily limit). Either marks the key ``partial``: a round may have written part of
+  it, so the next one writes it in full.
 
 Up to ``MAX_EVENTS`` ids of the events that named a key ride along, so outcomes and health can
-still speak of events. Keys expire (``expire_at``) ``TTL_SECONDS`` after their last mark or
+still speak of events, and so do the names (never the values) of the fields those events said
+changed (``changed``: None as soon as one mark could not say), so that the drainer may leave
+alone what did not change. Keys expire (``expire_at``) ``TTL_SECONDS`` after their last mark or
 attempt, so a key nobody can ever drain does not stay forever.
 """
 
@@ -57,11 +60,13 @@ class Key:
 
 @dataclass(frozen=True)
 class Mark:
-    """One mark to make: the key, and the event that named it (if an event did)."""
+    """One mark to make: the key, the event that named it (if an event did), and the names of
+    the fields that event said changed (None: it did not say, or no event)."""
 
     key: Key
     event_id: str = ""
     event_type: str = ""
+    changed: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class Taken:
     events: tuple[str, ...] = ()
     event_type: str = ""
     event_count: int = 0
+    changed: frozenset[str] | None = None  # None: unknown, anything may have changed
+    partial: bool = False  # an earlier round failed or waited: it may have written part of it
 
 
 def backoff(attempts: int, jitter: float) -> float:
@@ -93,9 +100,15 @@ class DirtyKeys:
         self._store = store
         self._clock = clock
 
-    def mark(self, key: Key, event_id: str = "", event_type: str = "") -> bool:
+    def mark(
+        self,
+        key: Key,
+        event_id: str = "",
+        event_type: str = "",
+        changed: tuple[str, ...] | None = None,
+    ) -> bool:
         """Mark one key durably; True when it was not dirty before (a drainer must be woken)."""
-        return self.mark_many([Mark(key, event_id, event_type)])[0]
+        return self.mark_many([Mark(key, event_id, event_type, changed)])[0]
 
     def mark_many(self, marks: Sequence[Mark]) -> list[bool]:
         """Mark keys, a transaction per ``MAX_MANY``; for each mark, whether it made its key
@@ -141,10 +154,20 @@ class DirtyKeys:
         return [_taken(doc) for _, _, doc in found[:limit]]
 
     def due_projects(self, limit: int = 500) -> list[str]:
-        """Projects with a key due now (of the ``limit`` keys due longest): for a sweep that
-        wakes drainers which nobody woke."""
-        rows = self._store.query(COLLECTION, {}, "due_at", self._clock.now(), limit)
-        return list(dict.fromkeys(str(doc["project_id"]) for _, doc in rows))
+        """Projects with a key due now: for a sweep that wakes drainers nobody woke. One query
+        of the ``limit`` keys due longest; when it is full (one project's backlog may fill it),
+        every project is asked in turn, so that none is hidden behind another's backlog."""
+        now = self._clock.now()
+        rows = self._store.query(COLLECTION, {}, "due_at", now, limit)
+        found = list(dict.fromkeys(str(doc["project_id"]) for _, doc in rows))
+        if len(rows) < limit:
+            return found
+        for project_id, _ in self._store.scan("projects"):
+            if project_id not in found and self._store.query(
+                COLLECTION, {"project_id": project_id}, "due_at", now, 1
+            ):
+                found.append(project_id)
+        return found
 
     def clear(self, taken: Sequence[Taken]) -> list[Taken]:
         """Delete the keys HubSpot has committed; those marked again meanwhile stay dirty.
@@ -184,6 +207,7 @@ class DirtyKeys:
                 **doc,
                 "attempts": attempts,
                 "last_error": error_code,
+                "partial": True,
                 "due_at": now + wait,
                 EXPIRE_AT: now + wait + TTL_SECONDS,
             }
@@ -201,6 +225,7 @@ class DirtyKeys:
                 return None
             return {
                 **doc,
+                "partial": True,
                 "due_at": max(float(doc["due_at"]), until),
                 EXPIRE_AT: until + TTL_SECONDS,
             }
@@ -221,17 +246,21 @@ def _marked(doc: Doc | None, mark: Mark, gen: str, now: float) -> Doc:
             "events": [],
             "event_type": "",
             "event_count": 0,
+            "changed": [] if mark.changed is not None else None,
         }
     events = list(doc.get("events") or [])
     count = int(doc.get("event_count") or 0)
     if mark.event_id and mark.event_id not in events:
         events, count = [*events, mark.event_id][-MAX_EVENTS:], count + 1
+    known = doc.get("changed")
+    changed = None if known is None or mark.changed is None else sorted({*known, *mark.changed})
     return {
         **doc,
         "gen": gen,
         "events": events,
         "event_count": count,
         "event_type": mark.event_type or doc.get("event_type") or "",
+        "changed": changed,
         EXPIRE_AT: max(float(doc.get(EXPIRE_AT) or 0), now + TTL_SECONDS),
     }
 
@@ -245,4 +274,6 @@ def _taken(doc: dict[str, Any]) -> Taken:
         tuple(str(e) for e in doc.get("events") or ()),
         str(doc.get("event_type") or ""),
         int(doc.get("event_count") or 0),
+        None if doc.get("changed") is None else frozenset(str(c) for c in doc["changed"]),
+        bool(doc.get("partial")),
     )

@@ -1,1 +1,1 @@
-"""The Queue port: thin event messages from the webhook to the push worker."""
+"""The Queue port: wake-up messages that start a drainer (and legacy thin event messages)."""

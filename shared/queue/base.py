@@ -1,13 +1,16 @@
-"""The Queue port and the thin message it carries.
+"""The Queue port and the messages it carries.
 
-A message names an event and the object it is about, and nothing else: no Stripe field other than
-ids and types ever rides on it.
+A ``WakeUp`` asks for one project's HubSpot portal to be drained now (the webhook sends one when
+it marks a new dirty key), or, with ``sweep``, for every project that has keys due (the scheduled
+sweep, which also catches a wake-up that never arrived). A ``ThinMessage`` names one event and
+its object: what the webhook published before dirty keys, still read so that messages already
+queued and dead letters replayed by hand are drained, never lost. No message carries a Stripe
+field other than ids and types.
 """
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.errors import BadRequest
 
@@ -36,11 +39,36 @@ class ThinMessage:
         return cls(**kwargs)
 
 
-Handler = Callable[[ThinMessage], None]
+@dataclass(frozen=True)
+class WakeUp:
+    project_id: str = ""
+    sweep: bool = False
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True).encode()
 
 
-class Queue(Protocol):
-    def publish(self, message: ThinMessage) -> None:
-        """Return only once the queue has durably accepted the message; raise
-        ``QueueUnavailable`` otherwise."""
+Message = WakeUp | ThinMessage
+
+
+def decode(data: bytes) -> Message:
+    """A queued message of either kind; ``BadRequest`` for anything else."""
+    try:
+        raw: Any = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("malformed queue message: not JSON") from exc
+    if not isinstance(raw, dict):
+        raise BadRequest("malformed queue message: not an object")
+    if "event_id" in raw:
+        return ThinMessage.decode(data)
+    project_id, sweep = raw.get("project_id", ""), raw.get("sweep", False)
+    if not isinstance(project_id, str) or not isinstance(sweep, bool) or not (project_id or sweep):
+        raise BadRequest("malformed queue message: names no project and is no sweep")
+    return WakeUp(project_id, sweep)
+
+
+class Waker(Protocol):
+    def wake(self, project_id: str) -> None:
+        """Ask for the project's portal to be drained; ``QueueUnavailable`` when the request
+        could not be handed over (the sweep will find the project's keys anyway)."""
         ...

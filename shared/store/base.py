@@ -71,6 +71,7 @@ FIELDS: dict[str, frozenset[str]] = {
         {
             "project_id",
             "event_id",
+            "events",
             "type",
             "stripe_id",
             "status",
@@ -95,6 +96,8 @@ FIELDS: dict[str, frozenset[str]] = {
             "events",
             "event_type",
             "event_count",
+            "changed",
+            "partial",
             "expire_at",
         }
     ),
@@ -165,6 +168,9 @@ FIELDS: dict[str, frozenset[str]] = {
             "expire_at",
         }
     ),
+    # one per HubSpot portal: who drains it until when, and the timestamps of the holder's calls
+    # in the last rate-limit window, for the next holder to count (shared.drain.lease)
+    "drain_leases": frozenset({"owner", "until", "calls", "clean", "expire_at"}),
     # sha256(normalised email) -> account id, claimed atomically so an email is unique
     "account_emails": frozenset({"account_id", "expire_at"}),
     # account id -> the bcrypt hash of the password

@@ -21,7 +21,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 from google.cloud.firestore_v1.transaction import Transaction
 
-from shared.errors import StoreUnavailable
+from shared.errors import StoreContention, StoreUnavailable
 from shared.store.base import EXPIRE_AT, MAX_MANY, Change, Deleted, Doc
 
 DEFAULT_DEADLINE = 10.0
@@ -100,7 +100,7 @@ class FirestoreStore:
             # Raised by the library, with the last Aborted as cause, once contention outlasts
             # TRANSACTION_ATTEMPTS; anything else is the caller's own ValueError.
             if isinstance(exc.__cause__, api_exceptions.GoogleAPICallError):
-                raise StoreUnavailable(f"firestore {operation} kept aborting") from exc
+                raise StoreContention(f"firestore {operation} kept aborting") from exc
             raise
         return result
 

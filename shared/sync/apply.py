@@ -79,7 +79,7 @@ def _single(op: Skip | FlagDeleted | Archive, hubspot: HubSpotGateway) -> Outcom
 def _upsert_all(batch: list[Upsert], hubspot: HubSpotGateway, failures: list[str]) -> list[Written]:
     if batch[0].object_type == "contacts":
         # Contacts can collide on email, which HubSpot reports for the whole batch: one by one.
-        return [_upsert(op, hubspot) for op in batch]
+        return [upsert_one(op, hubspot) for op in batch]
     try:
         written = hubspot.upsert(batch)
     except HubSpotRejected as exc:
@@ -100,7 +100,9 @@ def _upsert_all(batch: list[Upsert], hubspot: HubSpotGateway, failures: list[str
     return written
 
 
-def _upsert(op: Upsert, hubspot: HubSpotGateway, schema_checked: bool = False) -> Written:
+def upsert_one(op: Upsert, hubspot: HubSpotGateway, schema_checked: bool = False) -> Written:
+    """One record, with the refusals handled above: a contact whose email HubSpot already
+    has is adopted (or ``email_in_use``), missing properties are created once."""
     try:
         return hubspot.upsert([op])[0]
     except HubSpotRejected as exc:
@@ -108,7 +110,7 @@ def _upsert(op: Upsert, hubspot: HubSpotGateway, schema_checked: bool = False) -
             return _adopt(op, match.group(1), hubspot)
         if exc.status == 400 and "PROPERTY_DOESNT_EXIST" in exc.detail and not schema_checked:
             hubspot.ensure_schema([op.object_type])
-            return _upsert(op, hubspot, schema_checked=True)
+            return upsert_one(op, hubspot, schema_checked=True)
         raise
 
 

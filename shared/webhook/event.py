@@ -11,6 +11,7 @@ _EVENT_ID = re.compile(r"^evt_[0-9A-Za-z]{1,255}$")
 _ACCOUNT_ID = re.compile(r"^acct_[0-9A-Za-z]{1,255}$")
 _OBJECT_ID = re.compile(r"^[a-z]{2,8}_[0-9A-Za-z_]{1,255}$")
 _TYPE = re.compile(r"^[a-z0-9_.]{1,100}$")
+_FIELD_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class EventHead:
     created: int
     object_id: str
     object_type: str
+    # The names of the fields an ``*.updated`` event says changed (``data.previous_attributes``,
+    # names only); None when the event does not say.
+    changed: tuple[str, ...] | None = None
 
 
 def _field(
@@ -50,7 +54,14 @@ def parse(body: bytes) -> EventHead:
     account = raw.get("account")
     if account is not None and not (isinstance(account, str) and _ACCOUNT_ID.match(account)):
         raise BadRequest("malformed event: account has an unexpected format")
+    previous = data.get("previous_attributes") if isinstance(data, dict) else None
+    changed = (
+        tuple(sorted(k for k in previous if isinstance(k, str) and _FIELD_NAME.match(k)))[:50]
+        if isinstance(previous, dict)
+        else None
+    )
     return EventHead(
+        changed=changed,
         id=_field(raw, "id", str, _EVENT_ID),
         type=_field(raw, "type", str, _TYPE),
         account=account,

@@ -1,13 +1,17 @@
-"""What happens to a Stripe webhook delivery after its bytes arrive, until it is queued.
+"""What happens to a Stripe webhook delivery after its bytes arrive, until its object is marked.
 
 verify (raw bytes) -> parse the minimum -> route by (account, livemode) -> mark the event id ->
-publish a thin message -> only then report success. The body itself is dropped here.
+mark the object's dirty key, durably -> only then report success -> wake a drainer. The body
+itself is dropped here: the drainer refetches the object from Stripe.
 
-The event-id mark must never lose an event: it is created ``pending`` before the publish and made
-``published`` after the queue acknowledged it. A delivery that finds a ``published`` mark is a
-duplicate. One that finds a fresh ``pending`` mark is racing another instance and is told to come
-back later (5xx); a ``pending`` mark older than the lease belongs to a publish that died, and the
-retry takes it over, so Stripe's retries always get another chance.
+The event-id mark must never lose an event: it is created ``pending`` before the dirty key is
+marked and made ``published`` once the key is stored. A delivery that finds a ``published`` mark
+is a duplicate. One that finds a fresh ``pending`` mark is racing another instance and is told to
+come back later (5xx); a ``pending`` mark older than the lease belongs to a delivery that died,
+and the retry takes it over, so Stripe's retries always get another chance.
+
+Waking the drainer is best effort: the key is already durable, and a wake-up that cannot be sent
+is made up for by the scheduled sweep (``shared.drain.entry``), so it never costs a 5xx.
 """
 
 import secrets
@@ -15,9 +19,10 @@ from dataclasses import dataclass
 
 from shared import audit, logs, tokens
 from shared.clock import Clock
+from shared.drain.dirty import DirtyKeys, Key
 from shared.errors import BadRequest, QueueUnavailable, StoreUnavailable, TransientError
 from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS
-from shared.queue.base import Queue, ThinMessage
+from shared.queue.base import Waker
 from shared.store.base import EXPIRE_AT, Doc, Store
 from shared.webhook import event, signature
 
@@ -35,7 +40,7 @@ class InFlight(TransientError):
 @dataclass(frozen=True)
 class IngestDeps:
     store: Store
-    queue: Queue
+    waker: Waker
     clock: Clock
     secrets: tuple[str, ...]
 
@@ -73,24 +78,24 @@ def receive(body: bytes, header: str | None, deps: IngestDeps) -> Result:
     if not _claim(deps.store, head.id, project_id, deps.clock.now()):
         logs.info("webhook duplicate", event_id=head.id, type=head.type)
         return Result("duplicate", head.id)
-    message = ThinMessage(
-        project_id=project_id,
-        account=head.account or "",
-        event_id=head.id,
-        type=head.type,
-        object_id=head.object_id,
-        object_type=head.object_type,
-        created=head.created,
-        livemode=head.livemode,
-    )
+    key = Key(project_id, head.object_type, head.object_id)
     try:
-        deps.queue.publish(message)
-    except QueueUnavailable:
+        fresh = DirtyKeys(deps.store, deps.clock).mark(key, head.id, head.type, head.changed)
+    except StoreUnavailable:
         _release(deps.store, head.id)
         raise
     _settle(deps.store, head.id)
     logs.info("webhook accepted", event_id=head.id, type=head.type, project_id=project_id)
+    if fresh:  # a key already dirty is on its way: whoever drains now takes it too
+        _wake(deps.waker, project_id)
     return Result("accepted", head.id)
+
+
+def _wake(waker: Waker, project_id: str) -> None:
+    try:
+        waker.wake(project_id)
+    except QueueUnavailable:
+        logs.warning("drainer wake-up not sent; the sweep will find the key", project_id=project_id)
 
 
 def _route(head: event.EventHead, store: Store) -> tuple[str, str]:
@@ -145,7 +150,7 @@ def _release(store: Store, event_id: str) -> None:
 
 
 def _settle(store: Store, event_id: str) -> None:
-    # The message is already durably queued: a failure here risks a duplicate, never a loss.
+    # The key is already durably marked: a failure here risks a duplicate, never a loss.
     def publish(mark: Doc | None) -> Doc | None:
         return None if mark is None else {**mark, "state": "published"}
 

@@ -48,7 +48,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
     box.start()
     with ServerThread(server.build(box.describe_html), port):
         yield base, box
-    wiring.local_runtime(Settings.from_env()).queue.close()
+    wiring.local_runtime(Settings.from_env()).drainers.close()
 
 
 def test_a_person_goes_from_sign_up_to_closure(page: Any, sandbox: tuple[str, Sandbox]) -> None:

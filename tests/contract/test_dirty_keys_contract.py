@@ -67,6 +67,18 @@ class TestMark:
         [taken] = keys.take([A], 10)
         assert (taken.events, taken.event_count, taken.event_type) == ((), 0, "")
 
+    def test_the_fields_events_said_changed_add_up_and_unknown_wins(self, keys: DirtyKeys) -> None:
+        sub = Key(A, "subscription", "sub_1")
+        keys.mark(sub, "evt_1", "customer.subscription.updated", ("status",))
+        keys.mark(sub, "evt_2", "customer.subscription.updated", ("metadata", "status"))
+        [taken] = keys.take([A], 10)
+        assert taken.changed == frozenset({"status", "metadata"})
+        keys.mark(sub, "evt_3", "customer.subscription.created")  # says nothing: anything
+        [taken] = keys.take([A], 10)
+        assert taken.changed is None
+        keys.mark(sub, "evt_4", "customer.subscription.updated", ("status",))
+        assert keys.take([A], 10)[0].changed is None
+
     def test_mark_many_reports_each_new_key_once(self, keys: DirtyKeys) -> None:
         keys.mark(cus(2))
         marks = [Mark(cus(1), "evt_a"), Mark(cus(1), "evt_b"), Mark(cus(2), "evt_c")]
@@ -126,6 +138,16 @@ class TestTake:
         keys.mark(cus(1))
         assert keys.take([A], 10) == keys.take([A], 10)
 
+    def test_one_projects_backlog_hides_no_other_project(
+        self, keys: DirtyKeys, store: Store, clock: FakeClock
+    ) -> None:
+        for project in (A, B):
+            store.put("projects", project, {"name": project})
+        keys.mark_many([Mark(cus(n)) for n in range(6)])
+        clock.advance(1)
+        keys.mark(cus(1, B))
+        assert keys.due_projects(limit=3) == [A, B]
+
     def test_due_projects(self, keys: DirtyKeys, clock: FakeClock) -> None:
         keys.mark(cus(1, B))
         keys.mark(cus(2, A))
@@ -172,7 +194,7 @@ class TestFail:
         assert keys.take([A], 10) == []
         clock.advance(dirty.BACKOFF_BASE)
         [taken] = keys.take([A], 10)
-        assert taken.attempts == 1
+        assert taken.attempts == 1 and taken.partial  # written in full next time
 
     def test_backoff_grows_to_its_cap(self) -> None:
         assert dirty.backoff(1, 0.0) == dirty.BACKOFF_BASE / 2
@@ -216,4 +238,5 @@ class TestFail:
         clock.advance(3599)
         assert keys.take([A], 10) == []
         clock.advance(1)
-        assert keys.take([A], 10)[0].attempts == 0
+        [taken] = keys.take([A], 10)
+        assert taken.attempts == 0 and taken.partial

@@ -1,7 +1,8 @@
 """The production path on real parts: ``OMNIROO_ENV=gcp`` with the Firestore and Pub/Sub
 emulators, Cloud KMS through its real REST client against the KMS double, and both API doubles.
 
-The demo scenario runs through ``stripe_webhook`` -> Pub/Sub -> ``hubspot_push``; afterwards no
+The demo scenario runs through ``stripe_webhook`` (dirty key in Firestore, wake-up on Pub/Sub)
+-> ``hubspot_push`` (the drainer); afterwards no
 Stripe customer value and no secret is found in Firestore, in any Pub/Sub message or in the logs
 (rows 40 and 41), and Firestore holds only the allowlisted collections and fields.
 """
@@ -41,13 +42,13 @@ def gcp(
 ) -> Iterator[dict[str, Any]]:
     gcp_project = f"omniroo-e2e-{secrets.token_hex(4)}"  # a fresh, empty database per test
     key = kms_double.create_key(gcp_project, "europe-west1", "omniroo", "tokens")
-    topic_name = "stripe-events"
+    topic_name = "drain"
     env = {
         "OMNIROO_ENV": "gcp",
         "GOOGLE_CLOUD_PROJECT": gcp_project,
         "OMNIROO_KMS_KEY": key,
         "OMNIROO_KMS_ENDPOINT": kms_double.base_url,
-        "OMNIROO_EVENTS_TOPIC": topic_name,
+        "OMNIROO_DRAIN_TOPIC": topic_name,
         "STRIPE_SECRET_KEY": PLATFORM_KEY,
         "STRIPE_WEBHOOK_SECRET": ",".join(SECRETS),
         "HUBSPOT_CLIENT_SECRET": "hubspot-client-secret-for-tests",
@@ -197,7 +198,9 @@ def test_demo_scenario_on_real_parts_leaves_no_customer_data(
         "tokens",
         "event_marks",
         "outcomes",
+        "drain_leases",
     }
+    assert [doc for _, doc in collections.get("dirty_keys", [])] == []  # every key drained
     assert len(collections["outcomes"]) == len(messages)
     assert store_violations(collections) == []
     forbidden = [*scenario.sentinels(), token, PLATFORM_KEY, *SECRETS]

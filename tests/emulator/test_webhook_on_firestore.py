@@ -1,7 +1,8 @@
-"""The event-id mark on real Firestore (emulator): rows 13 and 26.
+"""The event-id mark and the dirty key on real Firestore (emulator): rows 13 and 26.
 
-Two instances racing one event publish it once, through an atomic create (not an in-memory set);
-and with Firestore down the webhook answers 5xx, never a 2xx without a durable record.
+Two instances racing one event mark its key once and wake one drainer, through an atomic create
+(not an in-memory set); and with Firestore down the webhook answers 5xx, never a 2xx without a
+durable record.
 """
 
 import json
@@ -14,7 +15,6 @@ import pytest
 
 from shared.errors import OmnirooError, StoreUnavailable
 from shared.http import error_response
-from shared.queue.base import ThinMessage
 from shared.webhook import ingest
 from shared.webhook.signature import sign
 from tests.events import make_event
@@ -24,14 +24,14 @@ pytestmark = pytest.mark.emulator
 SECRET = "whsec_emulator"
 
 
-class RecordingQueue:
+class RecordingWaker:
     def __init__(self) -> None:
-        self.published: list[ThinMessage] = []
+        self.woken: list[str] = []
         self._lock = threading.Lock()
 
-    def publish(self, message: ThinMessage) -> None:
+    def wake(self, project_id: str) -> None:
         with self._lock:
-            self.published.append(message)
+            self.woken.append(project_id)
 
 
 class Clock:
@@ -53,13 +53,13 @@ def signed(account: str) -> tuple[bytes, str]:
     return body, sign(body, SECRET, int(time.time()))
 
 
-def test_two_instances_racing_one_event_publish_it_once(firestore_emulator: str) -> None:
+def test_two_instances_racing_one_event_mark_it_once(firestore_emulator: str) -> None:
     prefix = f"race{uuid.uuid4().hex[:8]}_"
-    queue = RecordingQueue()
+    waker = RecordingWaker()
     with _firestore_store(prefix) as first, _firestore_store(prefix) as second:
         connect(first, "acct_1Race")
         body, header = signed("acct_1Race")
-        instances = [ingest.IngestDeps(s, queue, Clock(), (SECRET,)) for s in (first, second)]
+        instances = [ingest.IngestDeps(s, waker, Clock(), (SECRET,)) for s in (first, second)]
         results: list[str] = []
         barrier = threading.Barrier(8)
 
@@ -75,16 +75,18 @@ def test_two_instances_racing_one_event_publish_it_once(firestore_emulator: str)
             t.start()
         for t in threads:
             t.join()
+        [key] = list(first.scan("dirty_keys"))
     assert results.count("accepted") == 1
     assert set(results) <= {"accepted", "duplicate", "in_flight"}
-    assert len(queue.published) == 1
+    assert waker.woken == ["prj_1"]
+    assert key[1]["object_id"] == "cus_race" and key[1]["event_count"] == 1
 
 
 def test_firestore_down_during_the_mark_is_503(killable_firestore: Any) -> None:
     store = killable_firestore.store
     connect(store, "acct_1Down")
-    queue = RecordingQueue()
-    deps = ingest.IngestDeps(store, queue, Clock(), (SECRET,))
+    waker = RecordingWaker()
+    deps = ingest.IngestDeps(store, waker, Clock(), (SECRET,))
     body, header = signed("acct_1Down")
     killable_firestore.stop()
     started = time.monotonic()
@@ -94,7 +96,7 @@ def test_firestore_down_during_the_mark_is_503(killable_firestore: Any) -> None:
     assert isinstance(caught.value, OmnirooError)
     _, status, _ = error_response(caught.value, "webhook")
     assert status == 503
-    assert queue.published == []
+    assert waker.woken == []
 
 
 def test_expiry_is_stored_as_a_timestamp_that_ttl_policies_act_on(firestore_store: Any) -> None:

@@ -72,5 +72,5 @@ def console_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     runtime = wiring.LocalRuntime(settings, clock=clock)
     wiring._runtimes[settings] = runtime
     yield Console(new_client(), runtime, clock)
-    runtime.queue.close()
+    runtime.drainers.close()
     wiring._runtimes.pop(settings, None)

@@ -1,5 +1,7 @@
 """``hubspot_push`` through functions_framework: the customer path against both doubles.
 
+Each CloudEvent carries a thin event message, as queued before dirty keys (and as a dead letter
+replayed by hand): the function marks its key and drains the project, synchronously here.
 Rows 14, 18, 20, 21, 27 and 29 of the reliability plan, and the contact rules of SYNC.md.
 """
 
@@ -14,6 +16,8 @@ from tests.pubsub_events import post_cloud_event, pubsub_cloud_event
 
 @pytest.fixture
 def push(stack: Stack) -> Any:
+    # Only the function drains here: no background drainer may take the lease first.
+    stack.runtime.drainers.close()
     return function_client("hubspot_push", "cloudevent")
 
 
@@ -188,54 +192,82 @@ def test_duplicate_and_out_of_order_messages_end_at_current_state(stack: Stack, 
     assert only["properties"]["firstname"] == "Two"
 
 
+def upsert_statuses(stack: Stack) -> list[int]:
+    return [r["status"] for r in stack.hubspot.requests if r["path"].endswith("/batch/upsert")]
+
+
 def test_rate_limited_hubspot_is_paced_then_succeeds(stack: Stack, push: Any) -> None:
+    """Row 18: after a 429 the portal's budget pauses every call, then the call is sent again."""
     stack.stripe.create_customer(stack.account, email="busy@example.com")
     stack.hubspot.fault("status", count=2, status=429, path_contains="/batch/upsert")
     assert push_latest(stack, push).status_code == 200
     assert len(stack.contacts()) == 1
-    assert len(stack.clock.sleeps) == 2
-    assert all(0 < s <= 10 for s in stack.clock.sleeps)
-    upserts = [r for r in stack.hubspot.requests if r["path"].endswith("/batch/upsert")]
-    assert [r["status"] for r in upserts] == [429, 429, 200]
+    assert upsert_statuses(stack) == [429, 429, 200]
+    [budget] = stack.runtime.drain.budgets.values()
+    assert budget.waited > 0
 
 
-def test_persistent_rate_limit_gives_up_for_redelivery(stack: Stack, push: Any) -> None:
+def test_persistent_rate_limit_leaves_the_key_dirty_with_backoff(stack: Stack, push: Any) -> None:
     stack.stripe.create_customer(stack.account, email="busy@example.com")
     stack.hubspot.fault("status", count=50, status=429, path_contains="/batch/upsert")
-    assert push_latest(stack, push).status_code == 500
-    assert len(stack.clock.sleeps) == 4
+    assert push_latest(stack, push).status_code == 200  # the key is durable: nothing to redeliver
+    assert upsert_statuses(stack) == [429] * 5
+    [key] = stack.dirty()
+    assert (key["attempts"], key["last_error"]) == (1, "hubspot_429")
+    assert key["due_at"] > stack.clock.now()
     assert stack.outcomes() == {}
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-def test_hubspot_5xx_fails_the_invocation_so_pubsub_redelivers(
-    stack: Stack, push: Any, status: int
-) -> None:
+def test_a_hubspot_5xx_is_retried_within_the_round(stack: Stack, push: Any, status: int) -> None:
     stack.stripe.create_customer(stack.account, email="retry@example.com")
     stack.hubspot.fault("status", count=1, status=status)
-    assert push_latest(stack, push).status_code == 500
+    assert push_latest(stack, push).status_code == 200
+    assert upsert_statuses(stack) == [status, 200]
+    assert len(stack.contacts()) == 1
+    assert stack.dirty() == []
+
+
+def test_a_hubspot_that_keeps_failing_leaves_the_key_for_later(stack: Stack, push: Any) -> None:
+    stack.stripe.create_customer(stack.account, email="retry@example.com")
+    stack.hubspot.fault("status", count=5, status=503)
+    assert push_latest(stack, push).status_code == 200
+    [key] = stack.dirty()
+    assert key["last_error"] == "hubspot_503"
     assert stack.outcomes() == {}
+    assert push_latest(stack, push).status_code == 200  # the next wake-up finds it waiting
+    assert stack.contacts() == []
+    stack.runtime.store.update("dirty_keys", stack.dirty_ids()[0], lambda d: {**d, "due_at": 0})
     assert push_latest(stack, push).status_code == 200
     assert len(stack.contacts()) == 1
+    assert stack.dirty() == []
 
 
-def test_hubspot_timeout_fails_the_invocation(
+def test_a_hubspot_timeout_is_retried(
     stack: Stack, push: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack.stripe.create_customer(stack.account, email="slow@example.com")
-    gateway = stack.runtime.push.hubspot(stack.token)
-    monkeypatch.setattr(gateway, "_timeout", (1.0, 0.3))
+    make = stack.runtime.drain.hubspot
+
+    def impatient(token: str, pacer: Any) -> Any:
+        gateway = make(token, pacer)
+        gateway._timeout = (1.0, 0.3)
+        return gateway
+
+    monkeypatch.setattr(stack.runtime.drain, "hubspot", impatient)
     stack.hubspot.fault("timeout", count=1, seconds=1.0)
-    assert push_latest(stack, push).status_code == 500
     assert push_latest(stack, push).status_code == 200
-    assert len(stack.contacts()) == 1
+    assert len(stack.contacts()) == 1  # written by the retry (a late first write is an upsert too)
 
 
-def test_stripe_outage_fails_the_invocation(stack: Stack, push: Any) -> None:
+def test_a_stripe_outage_leaves_the_key_for_later(stack: Stack, push: Any) -> None:
     stack.stripe.create_customer(stack.account, email="s@example.com")
     stack.stripe.fail_next(3, status=500)
-    assert push_latest(stack, push).status_code == 500
+    assert push_latest(stack, push).status_code == 200
+    [key] = stack.dirty()
+    assert key["last_error"].startswith("stripe_")
     assert stack.outcomes() == {}
+    assert stack.hubspot.requests == []
 
 
 def test_missing_stripe_object_is_a_recorded_failure(stack: Stack, push: Any) -> None:
@@ -256,7 +288,7 @@ def test_missing_stripe_object_is_a_recorded_failure(stack: Stack, push: Any) ->
 
 def test_key_service_failure_fails_closed(stack: Stack, push: Any) -> None:
     """Row 27: with the key version disabled nothing is decrypted, nothing is sent, and the
-    message is redelivered rather than dropped."""
+    invocation fails so the wake-up is redelivered; the key waits in the store."""
     from shared.crypto.local_keys import LocalKeyFile
 
     LocalKeyFile(stack.settings.data_dir / "master.key").disable("1")  # the only version
@@ -264,26 +296,32 @@ def test_key_service_failure_fails_closed(stack: Stack, push: Any) -> None:
     assert push_latest(stack, push).status_code == 500
     assert stack.hubspot.requests == []
     assert stack.outcomes() == {}
+    assert len(stack.dirty()) == 1
 
 
-def test_redelivery_after_a_crash_midway_finishes_without_duplicates(
+def test_writes_that_failed_after_k_of_n_are_finished_later_without_duplicates(
     stack: Stack, push: Any
 ) -> None:
-    """Row 29: the writes after the k-th of n fail; redelivering all n ends with n contacts."""
+    """Row 29: the writes after the k-th of n fail; the keys wait, and once HubSpot is back
+    every record is there exactly once, however often the messages come again."""
     n, k = 6, 3
     for i in range(n):
         stack.stripe.create_customer(stack.account, email=f"c{i}@example.com")
     messages = [message_for(stack, e) for e in stack.stripe.events(stack.account)]
     for m in messages[:k]:
         assert post_cloud_event(push, pubsub_cloud_event(m)).status_code == 200
-    stack.hubspot.fault("status", count=n - k, status=503)
-    assert [post_cloud_event(push, pubsub_cloud_event(m)).status_code for m in messages[k:]] == [
-        500
-    ] * (n - k)
-    for m in messages:  # Pub/Sub redelivers what failed, and may redeliver what did not
+    stack.hubspot.fault("status", count=10_000, status=503)
+    for m in messages[k:]:
+        assert post_cloud_event(push, pubsub_cloud_event(m)).status_code == 200
+    assert len(stack.dirty()) == n - k
+    stack.hubspot.clear_faults()
+    for doc_id in stack.dirty_ids():
+        stack.runtime.store.update("dirty_keys", doc_id, lambda d: {**d, "due_at": 0})
+    for m in messages:  # Pub/Sub may redeliver what did not fail too
         assert post_cloud_event(push, pubsub_cloud_event(m)).status_code == 200
     emails = sorted(c["properties"]["email"] for c in stack.contacts())
     assert emails == [f"c{i}@example.com" for i in range(n)]
+    assert stack.dirty() == []
 
 
 def test_unreadable_message_is_acknowledged_with_an_alert(

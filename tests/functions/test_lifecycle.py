@@ -14,7 +14,7 @@ from tooling.demo import lifecycle
 def test_lifecycle_moves_the_deal_and_leaves_no_billing_data_behind(
     stack: Stack, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued = stack.record_published(monkeypatch)
+    queued = stack.record_wakeups(monkeypatch)
 
     def deliver(event: dict[str, Any]) -> None:
         assert stack.deliver(event).status_code == 200
@@ -46,6 +46,8 @@ def test_lifecycle_moves_the_deal_and_leaves_no_billing_data_behind(
             "routes",
             "tokens",
             "event_marks",
+            "dirty_keys",
+            "drain_leases",
             "outcomes",
             "dead_letters",
         )

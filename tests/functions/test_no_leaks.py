@@ -14,7 +14,7 @@ from tooling.demo import scenario
 def test_scenario_leaves_only_ids_behind(
     stack: Stack, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    queued = stack.record_published(monkeypatch)
+    queued = stack.record_wakeups(monkeypatch)
 
     def deliver(event: dict[str, Any]) -> str:
         response = stack.deliver(event)
@@ -32,6 +32,8 @@ def test_scenario_leaves_only_ids_behind(
             "routes",
             "tokens",
             "event_marks",
+            "dirty_keys",
+            "drain_leases",
             "outcomes",
             "dead_letters",
         )

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from shared import audit, tokens
+from shared.drain import drainer
+from shared.drain.dirty import DirtyKeys, Key
 from shared.errors import NotFound
 from shared.oauth import flows
 from shared.oauth.hubspot_tokens import HubSpotOAuthClient, TokenRevoked
-from shared.queue.base import ThinMessage
-from shared.sync import push
 from tests.functions.oauth_fixtures import (  # noqa: F401
     HUBSPOT_CLIENT_ID,
     HUBSPOT_CLIENT_SECRET,
@@ -151,24 +151,19 @@ def test_a_token_rejected_mid_flight_is_refreshed_once(owner: Owner) -> None:
     assert owner.stack.hubspot.token_requests() - before == 1
 
 
-def _message(owner: Owner, customer: str) -> ThinMessage:
-    return ThinMessage(
-        project_id=owner.project_id,
-        account=owner.stack.account,
-        event_id=f"evt_{customer}",
-        type="customer.created",
-        object_id=customer,
-        object_type="customer",
-        created=int(time.time()),
-        livemode=False,
+def _drain(owner: Owner, customer: str, ahead: float) -> dict[str, Any]:
+    """Mark the customer dirty and drain the project on a clock ``ahead`` of real time; the
+    outcome recorded for its event."""
+    runtime = owner.stack.runtime
+    runtime.drainers.close()  # only this test drains
+    clock = AheadClock(ahead)
+    deps = drainer.DrainDeps(
+        **{**vars(runtime.drain), "clock": clock, "refresher": _refresher(owner), "budgets": {}}
     )
-
-
-def _push_deps(owner: Owner, ahead: float) -> push.PushDeps:
-    deps = owner.stack.runtime.push
-    return push.PushDeps(
-        deps.store, deps.envelope, deps.stripe, deps.hubspot, AheadClock(ahead), _refresher(owner)
-    )
+    key = Key(owner.project_id, "customer", customer)
+    DirtyKeys(runtime.store, clock).mark(key, f"evt_{customer}", "customer.created")
+    drainer.drain(owner.project_id, deps)
+    return runtime.store.get("outcomes", f"evt_{customer}") or {}
 
 
 def _route_to_stack_account(owner: Owner) -> None:
@@ -183,8 +178,8 @@ def test_the_push_refreshes_ahead_of_expiry_and_syncs(owner: Owner) -> None:
     _route_to_stack_account(owner)
     customer = owner.stack.stripe.create_customer(owner.stack.account, email="a@example.com")
     before = owner.stack.hubspot.token_requests()
-    outcome = push.handle(_message(owner, customer["id"]), _push_deps(owner, 1800 - 60))
-    assert outcome.status == "synced"
+    outcome = _drain(owner, customer["id"], 1800 - 60)
+    assert outcome["status"] == "synced"
     assert owner.stack.hubspot.token_requests() - before == 1
 
 
@@ -197,12 +192,12 @@ def test_an_uninstalled_app_marks_the_project_reconnect_and_acks(
     portal = int((store.get("projects", owner.project_id) or {})["hubspot_portal_id"])
     owner.stack.hubspot.uninstall(portal, HUBSPOT_CLIENT_ID)
     customer = owner.stack.stripe.create_customer(owner.stack.account, email="b@example.com")
-    outcome = push.handle(_message(owner, customer["id"]), _push_deps(owner, 1800 - 60))
-    assert (outcome.status, outcome.error_code) == ("failed", "hubspot_reconnect_needed")
+    outcome = _drain(owner, customer["id"], 1800 - 60)
+    assert (outcome["status"], outcome["error_code"]) == ("failed", "hubspot_reconnect_needed")
     assert (store.get("projects", owner.project_id) or {})["hubspot_status"] == "reconnect"
     assert "token refresh failed" in caplog.text
-    later = push.handle(_message(owner, customer["id"]), _push_deps(owner, 1800 - 60))
-    assert later.error_code == "project_not_connected"
+    later = _drain(owner, customer["id"], 1800 - 60)
+    assert later["error_code"] == "project_not_connected"
 
 
 def test_a_401_mid_flight_refreshes_once_and_retries(owner: Owner) -> None:
@@ -211,8 +206,8 @@ def test_a_401_mid_flight_refreshes_once_and_retries(owner: Owner) -> None:
     customer = owner.stack.stripe.create_customer(owner.stack.account, email="c@example.com")
     owner.stack.hubspot.fault("status", count=1, status=401, path_contains="/crm/")
     before = owner.stack.hubspot.token_requests()
-    outcome = push.handle(_message(owner, customer["id"]), _push_deps(owner, 0))
-    assert outcome.status == "synced"
+    outcome = _drain(owner, customer["id"], 0)
+    assert outcome["status"] == "synced"
     assert owner.stack.hubspot.token_requests() - before == 1
 
 

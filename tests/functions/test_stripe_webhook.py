@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from shared.drain.dirty import DirtyKeys, Key
 from shared.errors import QueueUnavailable
-from shared.queue.base import ThinMessage
 from shared.webhook import ingest
 from shared.webhook.signature import sign
 from tests.events import make_event
@@ -243,41 +243,55 @@ def test_platform_events_without_account_are_ignored(stack: Stack) -> None:
     assert stack.deliver(event).get_json()["outcome"] == "ignored_platform_event"
 
 
-class FlakyQueue:
+class FlakyWaker:
     def __init__(self, fails: int) -> None:
         self.fails = fails
-        self.published: list[ThinMessage] = []
+        self.woken: list[str] = []
 
-    def publish(self, message: ThinMessage) -> None:
+    def wake(self, project_id: str) -> None:
         if self.fails:
             self.fails -= 1
             raise QueueUnavailable("down")
-        self.published.append(message)
+        self.woken.append(project_id)
 
 
-def test_queue_failure_is_5xx_and_the_retry_publishes(stack: Stack) -> None:
+def test_a_wake_up_that_cannot_be_sent_still_answers_2xx_and_the_sweep_drains(
+    stack: Stack,
+) -> None:
+    """The key is durable before the 2xx; the wake-up is only a shortcut."""
     customer(stack, email="q@example.com")
     body = json.dumps(last_event(stack)).encode()
-    queue = FlakyQueue(fails=1)
-    deps = ingest.IngestDeps(stack.runtime.store, queue, stack.clock, SECRETS)
+    waker = FlakyWaker(fails=1)
+    deps = ingest.IngestDeps(stack.runtime.store, waker, stack.clock, SECRETS)
     header = sign(body, SECRETS[0], int(time.time()))
-    with pytest.raises(QueueUnavailable):
-        ingest.receive(body, header, deps)
     assert ingest.receive(body, header, deps).outcome == "accepted"
-    assert len(queue.published) == 1
+    assert waker.woken == []
+    [key] = stack.dirty()
+    assert key["object_id"] == last_event(stack)["data"]["object"]["id"]
     assert ingest.receive(body, header, deps).outcome == "duplicate"
+    stack.drain()  # the local sweep finds the key nobody was woken for
+    assert [c["properties"]["email"] for c in stack.contacts()] == ["q@example.com"]
+    assert stack.dirty() == []
 
 
-def test_queue_failure_answers_503_through_the_function(
+def test_a_store_failure_while_marking_is_5xx_and_the_retry_marks(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from shared.errors import StoreUnavailable
+
     customer(stack, email="q2@example.com")
+    update_many = stack.runtime.store.update_many
 
-    def down(message: ThinMessage) -> None:
-        raise QueueUnavailable("down")
+    def down(*args: Any) -> Any:
+        raise StoreUnavailable("down")
 
-    monkeypatch.setattr(stack.runtime.queue, "publish", down)
+    monkeypatch.setattr(stack.runtime.store, "update_many", down)
     assert stack.deliver(last_event(stack)).status_code == 503
+    assert list(stack.runtime.store.scan("event_marks")) == []  # released for the retry
+    monkeypatch.setattr(stack.runtime.store, "update_many", update_many)
+    assert stack.deliver(last_event(stack)).get_json()["outcome"] == "accepted"
+    stack.drain()
+    assert len(stack.contacts()) == 1
 
 
 def test_a_pending_mark_past_its_lease_is_taken_over(stack: Stack) -> None:
@@ -328,14 +342,40 @@ def test_get_is_refused(stack: Stack) -> None:
     assert stack.webhook.get("/").status_code == 405
 
 
-def test_an_event_hubspot_keeps_refusing_is_parked_as_a_dead_letter(stack: Stack) -> None:
-    """Row 20, embedded path: bounded retries with backoff, then the event id is parked."""
+def test_an_event_hubspot_keeps_refusing_waits_with_backoff_then_fails_visibly(
+    stack: Stack,
+) -> None:
+    """Row 20, embedded path: bounded jittered retries of each call, then the key waits a
+    growing backoff; after its attempts it is a failed outcome, and marking it again replays."""
+    from shared.clock import FakeClock
+    from shared.drain import dirty, drainer
+
     customer(stack, email="parked@example.com")
-    stack.hubspot.fault("status", count=100, status=503)
+    stack.hubspot.fault("status", count=10_000, status=503)
+    # Marked by the webhook; drained here on a clock the test moves.
+    stack.runtime.drainers.close()
     assert stack.deliver(last_event(stack)).status_code == 200
-    stack.drain()
-    [(event_id, parked)] = list(stack.runtime.store.scan("dead_letters"))
-    assert event_id == last_event(stack)["id"]
-    assert parked["error_type"] == "RemoteUnavailable"
-    assert len(stack.clock.sleeps) == 4  # five attempts, four waits between them
+    clock = FakeClock(time.time())
+    deps = drainer.DrainDeps(**{**vars(stack.runtime.drain), "clock": clock, "budgets": {}})
+    waits: list[float] = []
+    for _ in range(dirty.MAX_ATTEMPTS):
+        report = drainer.drain(stack.project_id, deps)
+        assert report.retried == 1 or report.settled["failed"] == 1
+        [key] = stack.dirty() or [None]
+        if key is not None:
+            waits.append(key["due_at"] - clock.now())
+            clock.advance(dirty.BACKOFF_CAP)
+    assert stack.dirty() == []
+    assert len(waits) == dirty.MAX_ATTEMPTS - 1
+    for attempt, wait in enumerate(waits, start=1):  # jittered within [ceiling / 2, ceiling]
+        assert dirty.backoff(attempt, 0.0) <= wait <= dirty.backoff(attempt, 1.0)
+    [outcome] = stack.outcomes().values()
+    assert (outcome["status"], outcome["error_code"]) == ("failed", "hubspot_503")
+    assert outcome["event_id"] == last_event(stack)["id"]
     assert stack.contacts() == []
+    stack.hubspot.clear_faults()
+    DirtyKeys(stack.runtime.store, clock).mark(
+        Key(stack.project_id, "customer", last_event(stack)["data"]["object"]["id"])
+    )
+    drainer.drain(stack.project_id, deps)
+    assert [c["properties"]["email"] for c in stack.contacts()] == ["parked@example.com"]

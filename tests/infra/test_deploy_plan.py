@@ -68,7 +68,9 @@ def test_each_deploy_command_has_the_flags_of_its_spec(name: str) -> None:
     assert env["OMNIROO_ENV"] == "gcp"
     assert env["GOOGLE_CLOUD_PROJECT"] == OUTPUTS["project_id"]
     assert env["OMNIROO_KMS_KEY"] == OUTPUTS["kms_key"]
-    assert env["OMNIROO_EVENTS_TOPIC"] == OUTPUTS["topics"]["events"]
+    assert env["OMNIROO_DRAIN_TOPIC"] == OUTPUTS["topics"]["drain"]
+    if not fn.public:
+        assert 0 < float(env["OMNIROO_DRAIN_TIME_LIMIT"]) < fn.timeout_seconds
     if fn.public:
         assert given["ingress-settings"] == "internal-and-gclb"
         assert "trigger-http" in given
@@ -92,10 +94,10 @@ def test_secrets_are_mounted_from_pinned_versions_and_exist_in_terraform(name: s
         assert env_name in SPEC.secrets  # so Terraform's local.secret_ids declares it
 
 
-def test_hubspot_push_is_triggered_by_the_events_topic_with_dead_lettering() -> None:
+def test_hubspot_push_is_triggered_by_the_drain_topic_with_dead_lettering() -> None:
     steps = [s for s in plan.build(SPEC, OUTPUTS).steps if s.function == "hubspot_push"]
     deploy, invoker, trigger, subscription, update, agent = steps
-    assert flags(deploy)["trigger-topic"] == OUTPUTS["topics"]["events"]
+    assert flags(deploy)["trigger-topic"] == OUTPUTS["topics"]["drain"]
     assert invoker.argv[:3] == ("gcloud", "functions", "add-invoker-policy-binding")
     assert flags(invoker)["member"] == f"serviceAccount:{OUTPUTS['service_accounts']['trigger']}"
     assert trigger.capture == "HUBSPOT_PUSH_TRIGGER"

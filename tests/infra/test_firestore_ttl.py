@@ -5,7 +5,7 @@ production store hands to Firestore for ``expire_at``."""
 from datetime import datetime
 from typing import Any
 
-from shared.queue.base import ThinMessage
+from shared.drain.dirty import Key, Taken
 from shared.store.base import EXPIRE_AT
 from shared.store.firestore import FirestoreStore
 from shared.sync import outcomes
@@ -30,9 +30,8 @@ class _Recorder:
 
 def test_the_firestore_store_writes_expire_at_as_a_timestamp() -> None:
     client = _Recorder()
-    message = ThinMessage(
-        "prj_1", "acct_1", "evt_1", "customer.created", "cus_1", "customer", 1, False
-    )
-    outcomes.record(FirestoreStore(client), message, Outcome("synced"), 1_700_000_000.0)  # type: ignore[arg-type]
+    taken = Taken(Key("prj_1", "customer", "cus_1"), "gen", events=("evt_1",))
+    doc = outcomes.record_keys_docs([(taken, Outcome("synced"))], 1_700_000_000.0)["evt_1"]
+    FirestoreStore(client).put(outcomes.COLLECTION, "evt_1", doc)  # type: ignore[arg-type]
     [doc] = client.written
     assert isinstance(doc[EXPIRE_AT], datetime)

@@ -204,11 +204,12 @@ def test_each_function_holds_only_narrow_roles_on_single_resources(name: str) ->
 def test_the_roles_the_brief_names_for_the_deployed_functions() -> None:
     webhook, push = SPEC.functions["stripe_webhook"], SPEC.functions["hubspot_push"]
     assert webhook.secrets == ("STRIPE_WEBHOOK_SECRET",)
-    assert spec.Binding("roles/pubsub.publisher", "topic:events") in webhook.roles
+    assert spec.Binding("roles/pubsub.publisher", "topic:drain") in webhook.roles
     assert not any(b.on == "kms_key" for b in webhook.roles)  # it stores no token
     assert sorted(push.secrets) == ["HUBSPOT_CLIENT_SECRET", "STRIPE_SECRET_KEY"]  # refresh
-    assert push.trigger == "events"
-    assert not any(b.on.startswith("topic:") for b in push.roles)
+    assert push.trigger == "drain"
+    # The drainer wakes projects (the sweep's fan-out, itself before its timeout): no other topic.
+    assert [b.on for b in push.roles if b.on.startswith("topic:")] == ["topic:drain"]
     assert SPEC.functions["purge"].roles == (spec.Binding("roles/datastore.user", "project"),)
 
 
@@ -258,7 +259,7 @@ def test_the_key_rotates_within_90_days_and_cannot_be_destroyed() -> None:
 
 def test_topics_and_the_dead_letter_hold_keep_messages_no_longer_than_needed() -> None:
     tf = load()
-    assert set(SPEC.topics) == {"events", "dead_letters", "jobs"}
+    assert set(SPEC.topics) == {"drain", "dead_letters", "jobs"}
     hold = tf.resource("google_pubsub_subscription", "dead_letters")
     assert int(hold["message_retention_duration"].removesuffix("s")) <= 7 * 86400
     assert hold["retry_policy"]
@@ -267,6 +268,10 @@ def test_topics_and_the_dead_letter_hold_keep_messages_no_longer_than_needed() -
     assert delivery["max_delivery_attempts"] == "${var.push_max_delivery_attempts}"
     purge = tf.resource("google_cloud_scheduler_job", "purge")
     assert "jobs" in purge["pubsub_target"][0]["topic_name"]
+    sweep = tf.resource("google_cloud_scheduler_job", "drain_sweep")
+    assert "drain" in sweep["pubsub_target"][0]["topic_name"]
+    assert sweep["schedule"] == "${var.drain_sweep_schedule}"
+    assert tf.variables["drain_sweep_schedule"]["default"] == "* * * * *"
 
 
 # -- Edge -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from shared import projects, wiring
 from shared.config import Settings
 from shared.hubspot.gateway import HubSpotGateway
-from shared.queue.base import ThinMessage
+from shared.queue.base import WakeUp
 from shared.webhook.signature import sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,20 +76,27 @@ class Stack:
     def deliver_all(self) -> list[int]:
         return [self.deliver(e).status_code for e in self.stripe.events(self.account)]
 
-    def record_published(self, monkeypatch: pytest.MonkeyPatch) -> list[ThinMessage]:
-        """Every message the webhook queues from now on, still delivered to the worker."""
-        queued: list[ThinMessage] = []
-        publish = self.runtime.queue.publish
+    def record_wakeups(self, monkeypatch: pytest.MonkeyPatch) -> list[WakeUp]:
+        """Every wake-up the webhook sends from now on (as it would queue them), still handed
+        to the drainers."""
+        queued: list[WakeUp] = []
+        wake = self.runtime.drainers.wake
 
-        def spy(message: ThinMessage) -> None:
-            queued.append(message)
-            publish(message)
+        def spy(project_id: str) -> None:
+            queued.append(WakeUp(project_id))
+            wake(project_id)
 
-        monkeypatch.setattr(self.runtime.queue, "publish", spy)
+        monkeypatch.setattr(self.runtime.drainers, "wake", spy)
         return queued
 
     def drain(self) -> None:
-        assert self.runtime.queue.drain(timeout=30), "the worker did not finish in time"
+        assert self.runtime.drainers.wait_idle(timeout=30), "the drainers did not finish in time"
+
+    def dirty(self) -> list[dict[str, Any]]:
+        return [doc for _, doc in self.runtime.store.scan("dirty_keys")]
+
+    def dirty_ids(self) -> list[str]:
+        return [doc_id for doc_id, _ in self.runtime.store.scan("dirty_keys")]
 
     def contacts(self) -> list[dict[str, Any]]:
         return [r for r in self.hubspot.records(self.portal_id, "contacts") if not r["archived"]]
@@ -109,6 +116,9 @@ def stack(
         "STRIPE_WEBHOOK_SECRET": ",".join(SECRETS),
         "STRIPE_API_BASE": stripe_double.base_url,
         "HUBSPOT_API_BASE": hubspot_double.base_url,
+        # The clock records waits instead of sleeping them: a budget it could exhaust would
+        # spin. Budgets are tested on their own (tests/test_drain_budget.py, row 48).
+        "OMNIROO_HUBSPOT_CALLS_PER_10S": "100000",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -140,5 +150,5 @@ def stack(
     stack.webhook = function_client("stripe_webhook")
     hubspot_double.reset_requests()
     yield stack
-    runtime.queue.close()
+    runtime.drainers.close()
     wiring._runtimes.pop(settings, None)

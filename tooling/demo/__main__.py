@@ -85,7 +85,7 @@ def main() -> int:
                 "Content-Type": "application/json",
             },
         )
-        runtime.queue.drain(timeout=30)
+        runtime.drainers.wait_idle(timeout=30)
         return f"{response.status_code} {response.json().get('outcome', '')}"
 
     hubspot.reset_requests()

@@ -137,12 +137,16 @@ def _function_steps(fn: Function, out: _Outputs, versions: Mapping[str, str]) ->
         "OMNIROO_ENV": "gcp",
         "GOOGLE_CLOUD_PROJECT": project,
         "OMNIROO_KMS_KEY": str(out.get("kms_key")),
-        "OMNIROO_EVENTS_TOPIC": str(topics["events"]),
+        "OMNIROO_DRAIN_TOPIC": str(topics["drain"]),
         "OMNIROO_JOBS_TOPIC": str(topics["jobs"]),
         "OMNIROO_DEAD_LETTER_SUBSCRIPTION": str(out.get("subscriptions")["dead_letters"]),
         "OMNIROO_FIRESTORE_DATABASE": str(out.get("firestore_database")),
         **_oauth_env(out),
     }
+    if not fn.public:
+        # A drain stops starting rounds well before the function's timeout, then wakes its
+        # project again for the next invocation.
+        env["OMNIROO_DRAIN_TIME_LIMIT"] = str(max(fn.timeout_seconds - 60, fn.timeout_seconds // 2))
     argv = [
         "gcloud", "functions", "deploy", fn.name, "--gen2", *where,
         f"--runtime={RUNTIME}",

@@ -8,9 +8,12 @@
     GET  /sandbox                what is running, and in sandbox mode the HubSpot contacts
          /                       the console (sign up, projects, account), as at the load balancer
 
-Locally the webhook's queue is an in-process worker that runs the push directly, so the
-/pubsub route is only there to try the CloudEvent entry point by hand. With no Stripe key in the
-environment or ``.env`` the sandbox starts: local Stripe and HubSpot doubles and a ready project.
+Locally the webhook marks dirty keys in the SQLite store and drainer threads in this process
+write them to HubSpot (``shared.drain.runner``), so the /pubsub route is only there to try the
+CloudEvent entry point by hand. Keys survive a crash: started again on the same data directory,
+the drainers take what was left within seconds. With no Stripe key in the environment or
+``.env`` the sandbox starts: local Stripe and HubSpot doubles and a ready project (wiped at each
+start, doubles included).
 """
 
 import os

@@ -1,0 +1,195 @@
+"""The drainer on the embedded stack, against both doubles: a key marked again during its write
+is written again, a record HubSpot refuses fails alone, the Stripe account is always the
+project's own, the daily limit waits, and events that cannot change a deal's structure cost one
+or two calls."""
+
+from typing import Any
+
+import pytest
+
+from shared.drain import drainer, lease
+from shared.drain.dirty import DirtyKeys, Key
+from shared.hubspot.gateway import HubSpotGateway
+from tests.plugins.stack import Stack, function_client
+from tests.pubsub_events import post_cloud_event, pubsub_cloud_event
+
+
+@pytest.fixture
+def drain(stack: Stack) -> Any:
+    """Drain the project here, synchronously: no background drainer takes the lease first."""
+    stack.runtime.drainers.close()
+
+    def run() -> drainer.Report:
+        return drainer.drain(stack.project_id, stack.runtime.drain)
+
+    return run
+
+
+def crm_calls(stack: Stack) -> list[dict[str, Any]]:
+    return [r for r in stack.hubspot.requests if r["path"].startswith("/crm/")]
+
+
+def deliver_latest(stack: Stack) -> None:
+    assert stack.deliver(stack.stripe.events(stack.account)[-1]).status_code == 200
+
+
+def test_a_key_marked_again_during_its_write_is_written_again(
+    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cus = stack.stripe.create_customer(stack.account, email="race@example.com", name="Before")
+    deliver_latest(stack)
+    make = stack.runtime.drain.hubspot
+    raced: list[str] = []
+
+    def gateway(token: str, pacer: Any) -> HubSpotGateway:
+        made = make(token, pacer)
+        upsert = made.upsert
+
+        def upsert_while_stripe_changes(ops: Any) -> Any:
+            written = upsert(ops)
+            if not raced:  # the customer changes, and its event arrives, mid-write
+                raced.append("once")
+                stack.stripe.update_customer(stack.account, cus["id"], name="After Change")
+                deliver_latest(stack)
+            return written
+
+        monkeypatch.setattr(made, "upsert", upsert_while_stripe_changes)
+        return made
+
+    monkeypatch.setattr(stack.runtime.drain, "hubspot", gateway)
+    report = drain()
+    assert report.rounds == 2  # the first write could not clear the key: it was marked again
+    [contact] = stack.contacts()
+    assert contact["properties"]["firstname"] == "After"
+    assert stack.dirty() == []
+    upserts = [r for r in crm_calls(stack) if r["path"].endswith("/batch/upsert")]
+    assert len(upserts) == 2
+
+
+def test_a_record_hubspot_refuses_fails_alone_with_its_code(stack: Stack, drain: Any) -> None:
+    from hubspot import HubSpot
+    from hubspot.crm.properties import PropertyCreate
+
+    HubSpot(access_token=stack.token, host=stack.hubspot.base_url).crm.properties.core_api.create(
+        "contacts",
+        PropertyCreate(
+            name="seats", label="Seats", type="number", field_type="number", group_name="omniroo"
+        ),
+    )
+    project = stack.runtime.store.get("projects", stack.project_id) or {}
+    project["settings"]["metadata_mappings"] = {"seats": "seats"}
+    stack.runtime.store.put("projects", stack.project_id, project)
+    for i, seats in enumerate(["3", "4", "many", "5", "6"]):
+        stack.stripe.create_customer(
+            stack.account, email=f"s{i}@example.com", metadata={"seats": seats}
+        )
+        deliver_latest(stack)
+    drain()
+    assert sorted(c["properties"]["email"] for c in stack.contacts()) == [
+        "s0@example.com",
+        "s1@example.com",
+        "s3@example.com",
+        "s4@example.com",
+    ]
+    outcomes = sorted((o["status"], o["error_code"]) for o in stack.outcomes().values())
+    assert outcomes == [("failed", "hubspot_validation_error")] + [("synced", "")] * 4
+    assert stack.dirty() == []  # refused for good: a visible outcome, not a retry loop
+
+
+def test_a_message_naming_another_tenants_account_never_reaches_this_portal(
+    stack: Stack,
+) -> None:
+    """Issue 13's finding: the drainer reads Stripe as the project's own account, whatever a
+    queued message says, so another tenant's customer cannot be written into this portal."""
+    from shared.queue.base import ThinMessage
+
+    stack.runtime.drainers.close()
+    other = stack.stripe.add_account()
+    theirs = stack.stripe.create_customer(other, email="victim@other.example")
+    message = ThinMessage(
+        stack.project_id,
+        other,
+        "evt_forged1",
+        "customer.created",
+        theirs["id"],
+        "customer",
+        1,
+        False,
+    )
+    stack.stripe.reset_requests()
+    push = function_client("hubspot_push", "cloudevent")
+    assert post_cloud_event(push, pubsub_cloud_event(message)).status_code == 200
+    assert stack.contacts() == []
+    assert {r["account"] for r in stack.stripe.requests} == {stack.account}
+    [outcome] = stack.outcomes().values()
+    assert (outcome["status"], outcome["error_code"]) == ("failed", "stripe_resource_missing")
+
+
+def test_the_daily_limit_defers_keys_without_counting_an_attempt(stack: Stack, drain: Any) -> None:
+    stack.stripe.create_customer(stack.account, email="daily@example.com")
+    deliver_latest(stack)
+    stack.hubspot.fault("status", count=1, status=429, path_contains="/batch/upsert")
+    # An injected 429 is ten-secondly; make the next one the daily kind.
+    stack.hubspot.clear_faults()
+    from doubles.hubspot.limits import RateLimiter
+
+    stack.hubspot._limits = RateLimiter(100_000, 10_000, lambda: 0.0, lambda: 0.0, daily_limit=0)
+    drain()
+    [key] = stack.dirty()
+    assert key["attempts"] == 0
+    assert key["due_at"] >= stack.clock.now() + drainer.DAILY_WAIT - 5
+    assert stack.outcomes() == {}
+
+
+def subscribed(stack: Stack, drain: Any, email: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A customer with a subscription, synced: the customer and the subscription."""
+    product = stack.stripe.create_product(stack.account, "Plan")["id"]
+    price = stack.stripe.create_price(stack.account, product, 1000, "usd", "month")["id"]
+    cus = stack.stripe.create_customer(stack.account, email=email)
+    sub = stack.stripe.create_subscription(
+        stack.account, cus["id"], [{"price": price, "quantity": 1}]
+    )
+    for event in stack.stripe.events(stack.account):
+        stack.deliver(event)
+    drain()
+    return cus, sub
+
+
+def test_events_that_cannot_change_a_deal_cost_one_or_two_calls(stack: Stack, drain: Any) -> None:
+    cus, sub = subscribed(stack, drain, "steady@example.com")
+    [deal] = [d for d in stack.hubspot.records(stack.portal_id, "deals") if not d["archived"]]
+    assert len(stack.hubspot.associations(stack.portal_id, "deals", deal["id"], "line_items")) == 1
+
+    def calls_for(change: Any) -> list[str]:
+        stack.hubspot.reset_requests()
+        change()
+        deliver_latest(stack)
+        drain()
+        return sorted(r["path"].split("/")[4] for r in crm_calls(stack))
+
+    assert calls_for(lambda: stack.stripe.update_customer(stack.account, cus["id"], name="N")) == [
+        "contacts"
+    ]
+    update = lambda: stack.stripe.update_subscription(stack.account, sub["id"], metadata={"a": "b"})  # noqa: E731
+    assert calls_for(update) == ["contacts", "deals"]
+    add_seat = lambda: stack.stripe.update_subscription(  # noqa: E731
+        stack.account,
+        sub["id"],
+        items=[{"id": sub["items"]["data"][0]["id"], "quantity": 2}],
+        proration_behavior="none",
+    )
+    assert "line_items" in calls_for(add_seat)  # the items changed: written in full
+    lines = stack.hubspot.associations(stack.portal_id, "deals", deal["id"], "line_items")
+    assert len(lines) == 1
+
+
+def test_after_a_drainer_died_the_next_writes_everything(stack: Stack, drain: Any) -> None:
+    _, sub = subscribed(stack, drain, "crash@example.com")
+    [(handover, left)] = list(stack.runtime.store.scan(lease.COLLECTION))  # released: deleted
+    stack.runtime.store.put(lease.COLLECTION, handover, {**left, "clean": False})
+    stack.hubspot.reset_requests()
+    DirtyKeys(stack.runtime.store, stack.clock).mark(
+        Key(stack.project_id, "invoice", sub["latest_invoice"]), "evt_x", "invoice.paid"
+    )
+    drain()
+    assert "line_items" in {r["path"].split("/")[4] for r in crm_calls(stack)}
