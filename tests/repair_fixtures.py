@@ -11,8 +11,10 @@ from shared import tokens
 from shared.clock import FakeClock
 from shared.crypto.envelope import Envelope
 from shared.crypto.local_keys import LocalKeyFile
+from shared.drain import drainer
 from shared.drain.dirty import COLLECTION as DIRTY_KEYS
 from shared.drain.dirty import Key
+from shared.drain.drainer import DrainDeps, Report
 from shared.hubspot.gateway import HubSpotGateway
 from shared.mapping.ops import Upsert
 from shared.repair.deps import RepairDeps
@@ -45,6 +47,22 @@ class Repo:
             lambda token, pacer: HubSpotGateway(token, self.clock, base, pacer=pacer),
             self.clock,
         )
+
+    def drain_deps(self) -> DrainDeps:
+        assert self.hubspot is not None and self.envelope is not None
+        base = self.hubspot.base_url
+        return DrainDeps(
+            self.store,
+            self.envelope,
+            self.gateway,
+            lambda token, pacer: HubSpotGateway(token, self.clock, base, pacer=pacer),
+            self.clock,
+        )
+
+    def drain(self) -> Report:
+        """The project's portal drained by issue 10's drainer, in this thread, until no key is
+        due."""
+        return drainer.drain(self.project_id, self.drain_deps())
 
     def contacts(self) -> list[dict[str, Any]]:
         assert self.hubspot is not None
