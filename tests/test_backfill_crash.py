@@ -1,5 +1,5 @@
 """A backfill killed mid-walk (SIGKILL of the operator's command, a real process) resumes with
-nothing missing and nothing marked twice beyond the one page that was in flight."""
+nothing missing, and once drained nothing is duplicated in HubSpot."""
 
 import os
 import signal
@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from doubles.hubspot import HubSpotDouble
 from doubles.stripe import StripeDouble
 from shared.drain.dirty import Key
 from shared.repair import backfill
@@ -45,7 +46,9 @@ def _marked(store: SqliteStore) -> int:
 def test_sigkill_mid_backfill_then_resume_marks_every_customer_once(
     tmp_path: Path, stripe_double: StripeDouble
 ) -> None:
-    repo = make_repo(tmp_path, stripe_double)
+    hubspot = HubSpotDouble(rate_limit=100_000)  # the test clock sleeps without waiting
+    hubspot.start()
+    repo = make_repo(tmp_path, stripe_double, hubspot)
     customers = repo.customers(CUSTOMERS)
     backfill.start(repo.store, repo.clock, PROJECT, ["customers"])
     stripe_double.latency = 0.05  # each page takes a moment, so the kills land mid-walk
@@ -80,4 +83,10 @@ def test_sigkill_mid_backfill_then_resume_marks_every_customer_once(
     assert repo.dirty() == {Key(PROJECT, "customer", c) for c in customers}
     assert done.marked == CUSTOMERS
     assert killed_at[0] < killed_at[1]
+    # Nothing duplicated in HubSpot either: drained, each customer is exactly one contact.
+    report = repo.drain()
+    assert report.settled["synced"] == CUSTOMERS
+    synced = [c["properties"]["stripe_customer_id"] for c in repo.contacts()]
+    assert sorted(synced) == sorted(customers)
     repo.store.close()
+    hubspot.stop()
