@@ -34,6 +34,7 @@ from shared.mapping.ops import Op
 from shared.oauth import hubspot_tokens
 from shared.oauth.hubspot_tokens import TokenRevoked
 from shared.project_settings import ProjectSettings
+from shared.repair import health
 from shared.store.base import Doc, Store
 from shared.stripe_gateway import StripeGateway
 from shared.sync import outcomes
@@ -265,6 +266,7 @@ def _settle(
         result = results.get(t, "drain_round_incomplete")
         if isinstance(result, str):
             waiting[result].append(t)
+    given_up: set[Taken] = set()
     for code, group in sorted(waiting.items()):
         report.retried += len(group)
         if code == DAILY:
@@ -274,7 +276,10 @@ def _settle(
         for t in keys.fail(group, code):
             logs.alert("dirty key given up", project_id=t.key.project_id, error_code=code)
             settled.append((t, Outcome("failed", error_code=code)))
-    outcomes.record_keys(deps.store, [(t, o) for t, o in settled if isinstance(o, Outcome)], now)
+            given_up.add(t)
+    recorded = [(t, o) for t, o in settled if isinstance(o, Outcome)]
+    outcomes.record_keys(deps.store, recorded, now)
+    health.count_settled(deps.store, recorded, given_up, now)  # sync health (issue 11)
     for t, outcome in settled:
         if not isinstance(outcome, Outcome):
             continue

@@ -4,7 +4,8 @@ never customer data).
 
 Library calls (the console's sync-health page uses these):
 
-- ``count(store, project_id, {"received": 1}, now)`` adds to a day's counters;
+- ``count(store, project_id, {"received": 1}, now)`` adds to a day's counters (the webhook,
+  reconcile, replay, the dead letters); ``count_settled`` adds a drain round's outcomes;
 - ``day(store, project_id, "2026-11-30") -> DayHealth`` and
   ``days(store, project_id, since, until) -> list[DayHealth]`` read them back, newest day first,
   each with the day's runs (``Run``: id, kind, status, counts);
@@ -21,12 +22,16 @@ Counter and run documents expire with the outcomes (30 days after their day ends
 """
 
 import random
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from shared import logs
+from shared.drain.dirty import Taken
+from shared.errors import StoreUnavailable
 from shared.store.base import EXPIRE_AT, Doc, Store
-from shared.sync.outcomes import TTL_SECONDS
+from shared.sync.outcomes import TTL_SECONDS, Outcome
 
 COLLECTION = "health"
 RUNS = "runs"
@@ -109,6 +114,28 @@ def count(
     chosen = random.randrange(SHARDS) if shard is None else shard % SHARDS  # noqa: S311
     fields = {"project_id": project_id, "day": day, EXPIRE_AT: _day_end(day) + TTL_SECONDS}
     store.increment(COLLECTION, f"{project_id}:{day}:{chosen}", adding, fields)
+
+
+def count_settled(
+    store: Store,
+    settled: Sequence[tuple[Taken, Outcome]],
+    given_up: Collection[Taken],
+    now: float,
+) -> None:
+    """What a drain round settled, counted per project in one increment each: every key counts
+    its events (at least one: a key a backfill or reconcile marked has none) under its outcome's
+    status, or ``dead_lettered`` when its retries ran out. A count the store refuses is logged:
+    the round's keys are already settled, and retrying them would write HubSpot again."""
+    by_project: dict[str, Counter[str]] = defaultdict(Counter)
+    for taken, outcome in settled:
+        name = "dead_lettered" if taken in given_up else outcome.status
+        if name in COUNTERS:
+            by_project[taken.key.project_id][name] += max(taken.event_count, 1)
+    for project_id, counts in sorted(by_project.items()):
+        try:
+            count(store, project_id, counts, now)
+        except StoreUnavailable:
+            logs.warning("sync health not counted", project_id=project_id)
 
 
 def record_run(store: Store, run: Run) -> None:

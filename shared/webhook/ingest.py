@@ -23,6 +23,7 @@ from shared.drain.dirty import DirtyKeys, Key
 from shared.errors import BadRequest, QueueUnavailable, StoreUnavailable, TransientError
 from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS
 from shared.queue.base import Waker
+from shared.repair import health
 from shared.store.base import EXPIRE_AT, Doc, Store
 from shared.webhook import event, signature
 
@@ -85,10 +86,20 @@ def receive(body: bytes, header: str | None, deps: IngestDeps) -> Result:
         _release(deps.store, head.id)
         raise
     _settle(deps.store, head.id)
+    _count_received(deps, project_id)
     logs.info("webhook accepted", event_id=head.id, type=head.type, project_id=project_id)
     if fresh:  # a key already dirty is on its way: whoever drains now takes it too
         _wake(deps.waker, project_id)
     return Result("accepted", head.id)
+
+
+def _count_received(deps: IngestDeps, project_id: str) -> None:
+    # Sync health: one blind increment of a random shard (shared.repair.health). The event is
+    # already durable, so a count that cannot be stored is logged, never answered with a 5xx.
+    try:
+        health.count(deps.store, project_id, {"received": 1}, deps.clock.now())
+    except StoreUnavailable:
+        logs.warning("received count not stored", project_id=project_id)
 
 
 def _wake(waker: Waker, project_id: str) -> None:
