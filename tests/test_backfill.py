@@ -27,27 +27,41 @@ def deps(repo: Repo, **kwargs: object) -> BackfillDeps:
     return BackfillDeps(repo.store, repo.gateway, repo.clock, **kwargs)  # type: ignore[arg-type]
 
 
-def test_every_customer_and_subscription_is_marked_across_pages(repo: Repo) -> None:
+def test_every_subscription_and_uncovered_customer_is_marked_across_pages(repo: Repo) -> None:
     customers = repo.customers(230)
     subs = repo.subscribe(customers[:120])
-    started = backfill.start(repo.store, repo.clock, PROJECT, ["subscriptions", "customers"])
+    started = backfill.start(repo.store, repo.clock, PROJECT, ["customers", "subscriptions"])
     assert (started.status, started.kinds, started.current) == (
         "running",
-        ("customers", "subscriptions"),
-        "customers",
+        ("subscriptions", "customers"),
+        "subscriptions",
     )
     calls_before = repo.gateway.calls
     done = backfill.step(deps(repo), PROJECT, FAR)
     assert done.status == "done"
-    assert dict(done.done) == {"customers": 230, "subscriptions": 120}
-    assert (done.estimate, done.estimate_exact, done.marked) == (350, True, 350)
-    assert repo.gateway.calls - calls_before == 3 + 2  # 100 a page
-    assert repo.dirty() == {Key(PROJECT, "customer", c) for c in customers} | {
+    # a customer with a subscription is written through its subscription's key: not marked
+    assert dict(done.done) == {"subscriptions": 120, "customers": 110}
+    assert (done.estimate, done.estimate_exact, done.marked) == (230, True, 230)
+    assert repo.gateway.calls - calls_before == 2 + 3  # 100 a page
+    assert repo.dirty() == {Key(PROJECT, "customer", c) for c in customers[120:]} | {
         Key(PROJECT, "subscription", s) for s in subs
     }
     [run] = health.day(repo.store, PROJECT, health.day_of(repo.clock.now())).runs
     assert (run.run_id, run.kind, run.status) == (done.run_id, "backfill", "done")
-    assert dict(run.counts) == {"customers": 230, "subscriptions": 120}
+    assert dict(run.counts) == {"subscriptions": 120, "customers": 110}
+
+
+def test_a_customer_whose_subscriptions_all_ended_keeps_its_own_key(repo: Repo) -> None:
+    customers = repo.customers(2)
+    [ended, current] = repo.subscribe(customers)
+    repo.stripe.cancel_subscription(repo.account, ended)
+    backfill.start(repo.store, repo.clock, PROJECT, ["customers", "subscriptions"])
+    backfill.step(deps(repo), PROJECT, FAR)
+    assert repo.dirty() == {
+        Key(PROJECT, "subscription", ended),
+        Key(PROJECT, "subscription", current),
+        Key(PROJECT, "customer", customers[0]),
+    }
 
 
 def test_a_deadline_stops_between_pages_and_the_next_step_goes_on(repo: Repo) -> None:
@@ -108,6 +122,12 @@ def test_invoices_mark_one_off_invoices_and_the_subscription_of_the_others(repo:
     backfill.start(repo.store, repo.clock, PROJECT, ["invoices"])
     assert backfill.step(deps(repo), PROJECT, FAR).status == "done"
     assert repo.dirty() == {Key(PROJECT, "invoice", one_off), Key(PROJECT, "subscription", sub)}
+    # with the subscriptions walked too, only the one-off invoice is the invoices' own
+    backfill.start(repo.store, repo.clock, PROJECT, ["invoices", "subscriptions"])
+    assert dict(backfill.step(deps(repo), PROJECT, FAR).done) == {
+        "subscriptions": 1,
+        "invoices": 1,
+    }
 
 
 def test_cancel_stops_the_walk_and_keeps_what_was_marked(repo: Repo) -> None:

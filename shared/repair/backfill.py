@@ -175,8 +175,9 @@ def try_step(deps: BackfillDeps, project_id: str, deadline: float) -> Progress |
 
 def _page(deps: BackfillDeps, keys: DirtyKeys, doc: Doc, account: str) -> Doc:
     name = doc["kinds"][doc["kind"]]
-    read = listing.read_page(deps.stripe, account, listing.LISTINGS[name], doc["trail"])
-    found = listing.keys_of(doc["project_id"], listing.LISTINGS[name], read.objects)
+    walk = listing.walk(name, doc["kinds"])
+    read = listing.read_page(deps.stripe, account, walk, doc["trail"])
+    found = listing.keys_of(doc["project_id"], walk, read.objects)
     fresh = keys.mark_many(listing.marks(found))  # durable before the cursor moves
     if any(fresh) and deps.wake is not None:
         try:

@@ -33,7 +33,7 @@ from shared.sync.outcomes import TTL_SECONDS
 
 CURSORS = "drift_cursors"
 CHUNK = 5000  # objects planned together, as a drain round plans them (shared Stripe pages)
-WALKED = ("customers", "subscriptions")
+WALKED = ("subscriptions", "customers")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -78,7 +78,7 @@ def check(
         if deadline is not None and deps.clock.now() >= deadline:
             break
         size = listing.PAGE if limit is None else min(listing.PAGE, limit - read_so_far)
-        walk = listing.LISTINGS[WALKED[kind]]
+        walk = listing.walk(WALKED[kind], WALKED)
         read = listing.read_page(deps.stripe, account, walk, trail, size)
         keys = listing.keys_of(project_id, walk, read.objects)
         pending += keys

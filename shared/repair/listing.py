@@ -11,7 +11,9 @@ Which Stripe objects each selectable kind walks, and which dirty key each object
 - ``customers`` -> the customer; ``products`` -> the product (its prices come with it);
 - ``subscriptions`` (every status) -> the subscription;
 - ``invoices`` -> a one-off invoice's own key; an invoice of a subscription marks that
-  subscription instead, since the subscription's deal is what such an invoice updates.
+  subscription instead, since the subscription's deal is what such an invoice updates;
+- when subscriptions are walked too, customers with a current subscription and invoices of a
+  subscription are left to the subscriptions' keys (``walk``).
 
 Sources: docs.stripe.com/api/pagination; the ``parent.subscription_details`` of an invoice in the
 API version stripe-python 16.1.0 sends (older versions: ``subscription``).
@@ -42,7 +44,8 @@ class Pages(Protocol):
 class Listing:
     name: str  # what the operator selects: customers, subscriptions, invoices, products
     kind: str  # the Stripe object listed
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    covered: bool = False  # subscriptions are walked too: leave out what their keys write
 
 
 LISTINGS: dict[str, Listing] = {
@@ -51,8 +54,25 @@ LISTINGS: dict[str, Listing] = {
     "subscriptions": Listing("subscriptions", "subscription", {"status": "all"}),
     "invoices": Listing("invoices", "invoice"),
 }
-# Contacts first, then what deals link to, then deals: the order the drainer writes in anyway.
-ORDER = ("customers", "products", "subscriptions", "invoices")
+# Products, then subscriptions (each key writes its customer's contact too), then the customers
+# and one-off invoices the subscriptions did not cover.
+ORDER = ("products", "subscriptions", "customers", "invoices")
+
+
+def walk(name: str, walked: Sequence[str]) -> Listing:
+    """How ``name`` is listed in a walk of ``walked``: when subscriptions are walked too, a
+    customer with a current subscription is left out (its subscription's key writes its contact
+    exactly as its own key would: the drainer's collectors plan the customer inside every
+    subscription) and so is an invoice of a subscription (that subscription's key is marked).
+    Without this, a contact would be written once for its customer's key and again for each of
+    its subscriptions' keys whenever a drain round separates them."""
+    listing = LISTINGS[name]
+    if "subscriptions" not in walked or name not in ("customers", "invoices"):
+        return listing
+    if name == "customers":
+        params = {**listing.params, "expand": ["data.subscriptions"]}
+        return Listing(listing.name, listing.kind, params, covered=True)
+    return Listing(listing.name, listing.kind, listing.params, covered=True)
 
 
 def chosen(names: Sequence[str]) -> tuple[str, ...]:
@@ -103,8 +123,11 @@ def keys_of(project_id: str, listing: Listing, objects: Page) -> list[Key]:
     """The dirty keys a page of ``listing`` marks (one per key, in page order)."""
     keys: dict[Key, None] = {}
     for obj in objects:
+        if listing.covered and ((obj.get("subscriptions") or {}).get("data")):
+            continue  # a customer whose current subscriptions' keys write its contact
         if listing.kind == "invoice" and (sub := reads.subscription_of(obj)):
-            keys[Key(project_id, "subscription", sub)] = None
+            if not listing.covered:
+                keys[Key(project_id, "subscription", sub)] = None
         else:
             keys[Key(project_id, listing.kind, str(obj["id"]))] = None
     return list(keys)

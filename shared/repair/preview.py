@@ -87,8 +87,9 @@ def run(
     for name in walked:
         trail: tuple[str, ...] = ()
         while True:
-            read = listing.read_page(deps.stripe, account, listing.LISTINGS[name], trail)
-            keys = listing.keys_of(project_id, listing.LISTINGS[name], read.objects)
+            walk = listing.walk(name, walked)
+            read = listing.read_page(deps.stripe, account, walk, trail)
+            keys = listing.keys_of(project_id, walk, read.objects)
             tally.objects[name] += len(keys)
             pending += [k for k in keys if k not in tally.planned]
             tally.planned.update(keys)
