@@ -20,6 +20,7 @@ from tooling.bench import harness
 from tooling.bench.write_path import HUBSPOT_LIMIT, row
 
 CUSTOMERS = int(os.environ.get("BENCH_BACKFILL_CUSTOMERS", "10000"))
+LIMIT = int(os.environ.get("BENCH_BACKFILL_LIMIT", str(HUBSPOT_LIMIT)))  # calls per 10 s
 RECORDS = ("contacts", "deals", "line_items")
 
 
@@ -50,7 +51,7 @@ def main() -> None:
 
     print(
         f"\n7. Backfill: {CUSTOMERS} customers and {CUSTOMERS} subscriptions, "
-        f"HubSpot at {HUBSPOT_LIMIT} calls / 10 s"
+        f"HubSpot at {LIMIT} calls / 10 s"
     )
     stripe = StripeDouble(platform_key=harness.PLATFORM_KEY)
     hubspot = HubSpotDouble(rate_limit=10**6)  # set-up first; the real limit for the backfill
@@ -61,11 +62,11 @@ def main() -> None:
     row("set-up (Stripe account built, not measured)", f"{time.perf_counter() - started:8.1f} s")
     portal, token = harness.portal_with_schema(hubspot)
     omniroo = harness.Omniroo(
-        stripe.base_url, hubspot.base_url, {"OMNIROO_HUBSPOT_CALLS_PER_10S": str(HUBSPOT_LIMIT)}
+        stripe.base_url, hubspot.base_url, {"OMNIROO_HUBSPOT_CALLS_PER_10S": str(LIMIT)}
     )
     project_id = omniroo.connect(account, portal, token)
     omniroo.start()
-    hubspot.set_rate_limit(HUBSPOT_LIMIT)
+    hubspot.set_rate_limit(LIMIT)
     hubspot.reset_requests()
     stripe.reset_requests()
     began = time.time()
@@ -88,7 +89,7 @@ def main() -> None:
         for kind in RECORDS
     }
     written = sum(records.values())
-    ceiling = HUBSPOT_LIMIT * 100 / 10
+    ceiling = LIMIT * 100 / 10
     row("backfill command", f"exit {done.returncode}", done.stdout.strip().split("\n")[-1])
     row("  keys marked by the backfill in", f"{marked:8.1f} s")
     row(
