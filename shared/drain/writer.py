@@ -28,8 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from shared.errors import PermanentFailure, TransientError
+from shared.hubspot.associations import ASSOCIATION_WRITE_LIMIT, BATCH_LIMIT
 from shared.hubspot.calls import HubSpotRejected
-from shared.hubspot.gateway import ASSOCIATION_WRITE_LIMIT, BATCH_LIMIT, HubSpotGateway, Written
+from shared.hubspot.gateway import HubSpotGateway, Written
 from shared.mapping.ops import Link, Op, Prune, Ref, Upsert, ref
 from shared.sync.apply import ORDER, apply, upsert_one
 from shared.sync.outcomes import Outcome

@@ -24,19 +24,16 @@ from hubspot.crm import objects as crm_objects
 from hubspot.crm import pipelines as crm_pipelines
 from hubspot.crm import properties as crm_properties
 from hubspot.crm.associations import v4 as crm_associations
-from hubspot.crm.associations.v4 import models as am
 from hubspot.crm.objects import models as m
 from hubspot.crm.properties import models as pm
 from urllib3.util.retry import Retry
 
 from shared.clock import Clock
+from shared.hubspot.associations import BATCH_LIMIT, AssociationBatches, chunks
 from shared.hubspot.calls import HubSpotRejected, Pacer, Reply, call
 from shared.hubspot.schema import GROUP_LABEL, GROUP_NAME, SCHEMA, PropertyDef
 from shared.mapping.ops import Upsert
 
-BATCH_LIMIT = 100
-ASSOCIATION_READ_LIMIT = 1000
-ASSOCIATION_WRITE_LIMIT = 2000
 _API_ERRORS = (
     crm_objects.ApiException,
     crm_properties.ApiException,
@@ -53,11 +50,10 @@ class Written:
 
 
 def _chunks[T](items: Sequence[T], size: int = BATCH_LIMIT) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    return chunks(items, size)
 
 
-class HubSpotGateway:
+class HubSpotGateway(AssociationBatches):
     def __init__(
         self,
         access_token: str,
@@ -197,65 +193,6 @@ class HubSpotGateway:
                 inputs=[m.SimplePublicObjectId(id=i) for i in chunk]
             )
             self._run(self._client.crm.objects.batch_api.archive_with_http_info, object_type, body)
-
-    def associate(
-        self,
-        from_type: str,
-        to_type: str,
-        pairs: Sequence[tuple[str, str]],
-        size: int = BATCH_LIMIT,
-    ) -> None:
-        """Give each (from id, to id) pair HubSpot's default association; repeating is harmless.
-        ``size`` inputs a call (at most ``ASSOCIATION_WRITE_LIMIT``); a call refused for its
-        size (a 400 on a call of more than 100) is split in two and sent again."""
-        for chunk in _chunks(sorted(set(pairs)), min(size, ASSOCIATION_WRITE_LIMIT)):
-            body = am.BatchInputPublicDefaultAssociationMultiPost(
-                inputs=[
-                    am.PublicDefaultAssociationMultiPost(
-                        _from=am.PublicObjectId(id=a), to=am.PublicObjectId(id=b)
-                    )
-                    for a, b in chunk
-                ]
-            )
-            try:
-                self._run_json(
-                    self._client.crm.associations.v4.batch_api.create_default_with_http_info,
-                    from_type,
-                    to_type,
-                    body,
-                )
-            except HubSpotRejected as exc:
-                if exc.status != 400 or len(chunk) <= BATCH_LIMIT:
-                    raise
-                self.associate(from_type, to_type, chunk, len(chunk) // 2)
-
-    def associated(
-        self, from_type: str, to_type: str, record_ids: Sequence[str]
-    ) -> dict[str, set[str]]:
-        """The ``to_type`` ids associated with each record, 1,000 records a call (v4 batch
-        read; a record without any is answered as an error of the 207, and is simply empty)."""
-        found: dict[str, set[str]] = {r: set() for r in record_ids}
-        pending = [(r, None) for r in dict.fromkeys(record_ids)]
-        while pending:
-            chunk, pending = pending[:ASSOCIATION_READ_LIMIT], pending[ASSOCIATION_READ_LIMIT:]
-            body = am.BatchInputPublicFetchAssociationsBatchRequest(
-                inputs=[am.PublicFetchAssociationsBatchRequest(id=r, after=a) for r, a in chunk]
-            )
-            reply = self._run_json(
-                self._client.crm.associations.v4.batch_api.get_page_with_http_info,
-                from_type,
-                to_type,
-                body,
-            )
-            for result in (reply.data or {}).get("results") or []:
-                record = str(result["_from"]["id"] if "_from" in result else result["from"]["id"])
-                found.setdefault(record, set()).update(
-                    str(t["toObjectId"]) for t in result.get("to") or []
-                )
-                after = ((result.get("paging") or {}).get("next") or {}).get("after")
-                if after:  # more than a page of associations: ask again from there
-                    pending.append((record, after))
-        return found
 
     def associations_of(
         self, object_type: str, record_id: str, to_types: Sequence[str]
