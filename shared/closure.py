@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from shared import audit, logs, tokens
+from shared import audit, connections, logs, tokens
 from shared.accounts import access, sessions
 from shared.accounts.ids import digest
 from shared.accounts.service import CREDENTIALS, EMAILS, Accounts, SignInFailed, _address
@@ -30,7 +30,6 @@ from shared.accounts.throttle import COLLECTION as THROTTLE
 from shared.accounts.throttle import EMAIL, PAIR, client_key
 from shared.clock import Clock
 from shared.store.base import EXPIRE_AT, Doc, Store
-from shared.webhook.ingest import route_key
 
 RETENTION_SECONDS = 29 * 86400
 GOODBYE = (
@@ -136,10 +135,8 @@ def _revoke(deps: ClosureDeps, session: Session, project_id: str, project: Doc) 
             )
     tokens.delete(deps.store, project_id)
     if project.get("stripe_account"):
-        route = route_key(project["stripe_account"], bool(project.get("livemode")))
-        found = deps.store.get("routes", route)
-        if found is not None and found.get("project_id") == project_id:
-            deps.store.delete("routes", route)
+        account, livemode = project["stripe_account"], bool(project.get("livemode"))
+        connections.drop_route(deps.store, account, livemode, project_id)
 
     def revoked(doc: Doc | None) -> Doc | None:
         if doc is None:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import tokens
+from shared.connections import route_key
 from shared.crypto.envelope import Envelope
 from shared.errors import BadRequest
 from shared.project_settings import ProjectSettings
 from shared.store.base import Doc, Store
-from shared.webhook.ingest import route_key
 
 _ACCOUNT_ID = re.compile(r"^acct_[0-9A-Za-z]{1,255}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 import stripe
 
-from shared import audit, logs, tokens
+from shared import audit, connections, logs, tokens
 from shared.accounts import access, oauth_state
 from shared.accounts.sessions import Session
 from shared.clock import Clock
 from shared.config import Settings
+from shared.connections import route_key
 from shared.crypto.envelope import Envelope
 from shared.errors import BadRequest, ConfigError, NotFound, RemoteUnavailable
 from shared.hubspot.gateway import HubSpotGateway
@@ -28,7 +29,6 @@ from shared.oauth.hubspot_tokens import HubSpotOAuthClient
 from shared.project_settings import ProjectSettings
 from shared.settings_check import unknown_stages
 from shared.store.base import Doc, Store
-from shared.webhook.ingest import route_key
 
 STRIPE_CONNECT_BASE = "https://connect.stripe.com"
 STRIPE_SCOPE = "read_only"  # Omniroo only reads from Stripe
@@ -116,7 +116,7 @@ def complete(provider: str, deps: OAuthDeps, session: Session, code: str, state:
 
 
 def disconnect(provider: str, deps: OAuthDeps, session: Session, project_id: str) -> None:
-    """Revoke at the provider, then forget the connection here."""
+    """Revoke at the provider, then forget the connection here (``shared.connections.cut``)."""
     _known(provider)
     project = access.project_for(deps.store, session.account_id, project_id)
     if provider == "stripe":
@@ -126,9 +126,6 @@ def disconnect(provider: str, deps: OAuthDeps, session: Session, project_id: str
                 lambda: deps.stripe.oauth.deauthorize({"stripe_user_id": account}),
                 tolerate_gone=True,
             )
-        if account:
-            _drop_route(deps.store, account, bool(project.get("livemode")), project_id)
-        _set(deps.store, project_id, stripe_status="disconnected", stripe_account="")
     else:
         try:
             current = tokens.load(deps.store, deps.envelope, project_id)
@@ -136,17 +133,7 @@ def disconnect(provider: str, deps: OAuthDeps, session: Session, project_id: str
             current = None
         if current is not None and current.refresh_token:
             deps.hubspot_oauth.delete_refresh_token(current.refresh_token)
-        tokens.delete(deps.store, project_id)
-        _set(deps.store, project_id, hubspot_status="disconnected")
-    audit.record(
-        deps.store,
-        deps.clock,
-        session.account_id,
-        "disconnect",
-        project_id=project_id,
-        provider=provider,
-    )
-    logs.info("connection removed", project_id=project_id, provider=provider)
+    connections.cut(deps.store, deps.clock, project_id, provider)
 
 
 # -- Stripe ---------------------------------------------------------------------------------------
@@ -179,7 +166,7 @@ def _complete_stripe(
             deps.store.put("routes", key, {"project_id": project_id})
     previous = project.get("stripe_account") or ""
     if previous and route_key(previous, bool(project.get("livemode"))) != key:
-        _drop_route(deps.store, previous, bool(project.get("livemode")), project_id)
+        connections.drop_route(deps.store, previous, bool(project.get("livemode")), project_id)
     _set(
         deps.store,
         project_id,
@@ -210,13 +197,6 @@ def _stripe_call(fn: Callable[[], Any], tolerate_gone: bool = False) -> Any:
             logs.warning("stripe deauthorize refused", status=exc.http_status)
             return None
         raise BadRequest("Stripe did not accept this connection. Start again.") from None
-
-
-def _drop_route(store: Store, account: str, livemode: bool, project_id: str) -> None:
-    key = route_key(account, livemode)
-    route = store.get("routes", key)
-    if route is not None and route.get("project_id") == project_id:
-        store.delete("routes", key)
 
 
 # -- HubSpot --------------------------------------------------------------------------------------
