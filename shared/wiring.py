@@ -89,22 +89,17 @@ def build_push(settings: Settings, store: Store, envelope: Envelope, clock: Cloc
 def build_oauth(settings: Settings, store: Store, envelope: Envelope, clock: Clock) -> "OAuthDeps":
     """The OAuth flows' dependencies: the platform's Stripe client (client id, Connect base) and
     HubSpot's token endpoints."""
-    import stripe
-
     from shared.hubspot.gateway import HubSpotGateway
     from shared.oauth.flows import OAuthDeps
     from shared.oauth.hubspot_tokens import HubSpotOAuthClient
+    from shared.stripe_gateway import StripeGateway
 
-    bases = {}
-    if settings.stripe_api_base:
-        bases["api"] = settings.stripe_api_base
-    if settings.stripe_connect_base:
-        bases["connect"] = settings.stripe_connect_base
-    client = stripe.StripeClient(
+    client = StripeGateway(
         settings.stripe_secret_key,
-        client_id=settings.stripe_client_id or None,
-        base_addresses=bases,  # type: ignore[arg-type]
-        max_network_retries=1,
+        settings.stripe_api_base,
+        settings.stripe_timeout,
+        client_id=settings.stripe_client_id,
+        connect_base=settings.stripe_connect_base,
     )
     hubspot_oauth = HubSpotOAuthClient(
         settings.hubspot_client_id,
