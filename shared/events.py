@@ -1,8 +1,10 @@
 """Which Stripe event types Omniroo handles, and which Stripe object each one is about.
 
 This table is the single list: the webhook ignores every other type, the push worker maps each
-object kind to a sync function, and the webhook endpoint registered with Stripe subscribes to
-exactly these types. It imports nothing heavy, so the webhook's cold start stays small.
+object kind to a sync function (``shared.sync.collect.COLLECTORS``) that reads it through its
+Stripe service (``shared.stripe_gateway.SERVICES``), and the webhook endpoint registered with
+Stripe subscribes to exactly these types. ``tests/test_kinds.py`` checks that the three tables
+agree. It imports nothing heavy, so the webhook's cold start stays small.
 """
 
 from types import MappingProxyType
@@ -39,10 +41,6 @@ EVENT_OBJECTS = MappingProxyType(
         "checkout.session.completed": "checkout.session",
     }
 )
-
-
-def handled(event_type: str) -> bool:
-    return event_type in EVENT_OBJECTS
 
 
 # Events about the connection itself rather than about data: handled by the webhook at once,

@@ -16,7 +16,7 @@ import stripe
 from shared.errors import PermanentFailure, RemoteUnavailable
 
 # Stripe object kind -> its service on the client
-_SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
+SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
     "customer": lambda client: client.v1.customers,
     "subscription": lambda client: client.v1.subscriptions,
     "invoice": lambda client: client.v1.invoices,
@@ -92,7 +92,7 @@ class StripeGateway:
         self._call(lambda: self._client.oauth.deauthorize({"stripe_user_id": account}))
 
     def _service(self, object_type: str) -> Any:
-        service = _SERVICES.get(object_type)
+        service = SERVICES.get(object_type)
         if service is None:
             raise PermanentFailure(f"unsupported_object_{object_type}")
         return service(self._client)
