@@ -29,7 +29,7 @@ from shared.accounts.sessions import Session
 from shared.accounts.throttle import COLLECTION as THROTTLE
 from shared.accounts.throttle import EMAIL, PAIR, client_key
 from shared.clock import Clock
-from shared.store.base import EXPIRE_AT, Doc, Store
+from shared.store.base import EXPIRE_AT, FIELDS, Doc, Store
 
 RETENTION_SECONDS = 29 * 86400
 GOODBYE = (
@@ -37,16 +37,9 @@ GOODBYE = (
     "deleted for good within 30 days."
 )
 PROJECT_RECORDS = ("outcomes", "event_marks", "dead_letters")
-_EXPORTED = (
-    "name",
-    "stripe_account",
-    "livemode",
-    "stripe_status",
-    "hubspot_portal_id",
-    "hubspot_status",
-    "settings",
-    "created_at",
-)
+# A project holds only configuration (its tokens live in ``tokens``), so the export is all of it
+# but the owner's id and the deletion bookkeeping.
+_EXPORTED = sorted(FIELDS["projects"] - {"account_id", "closed_at", EXPIRE_AT})
 
 
 @dataclass

@@ -27,9 +27,8 @@ from typing import Any
 import flask
 from werkzeug.wrappers import Response
 
-from shared import audit, closure, logs, reports
+from shared import audit, closure, logs, projects, reports
 from shared.accounts import access, passwords, sessions
-from shared.accounts.ids import new_id
 from shared.accounts.service import Accounts
 from shared.accounts.sessions import Session
 from shared.accounts.throttle import Throttled
@@ -37,7 +36,7 @@ from shared.clock import Clock
 from shared.console import web
 from shared.errors import BadRequest, ConfigError, NotFound, OmnirooError
 from shared.project_settings import ProjectSettings
-from shared.store.base import Doc, Store
+from shared.store.base import Store
 from shared.sync import outcomes
 
 HERE = Path(__file__).resolve().parent
@@ -351,20 +350,7 @@ def create_project(deps: ConsoleDeps, account_id: str, form: Any) -> str:
     mode = form.get("mode", "")
     if mode not in ("test", "live"):
         raise BadRequest("mode: test or live")
-    project_id = new_id("prj")
-    doc: Doc = {
-        "account_id": account_id,
-        "name": name,
-        "stripe_account": "",
-        "livemode": mode == "live",
-        "stripe_status": "disconnected",
-        "hubspot_portal_id": "",
-        "hubspot_status": "disconnected",
-        "settings": ProjectSettings().to_doc(),
-        "created_at": deps.clock.now(),
-    }
-    deps.store.put("projects", project_id, doc)
-    return project_id
+    return projects.add_unconnected(deps.store, account_id, name, mode == "live", deps.clock.now())
 
 
 def _address(client: str) -> str:
