@@ -100,7 +100,9 @@ def complete(provider: str, deps: OAuthDeps, session: Session, code: str, state:
     project = access.project_for(deps.store, account_id, project_id)
     if not code:
         raise BadRequest("The provider sent no authorization code. Start again from the project.")
-    side.complete(deps, account_id, project_id, project, code)
+    reason = side.complete(deps, account_id, project_id, project, code)
+    _audit_connect(deps, account_id, project_id, provider, reason)
+    logs.info("connected", project_id=project_id, provider=provider, reason=reason)
     return project_id
 
 
@@ -117,7 +119,7 @@ def disconnect(provider: str, deps: OAuthDeps, session: Session, project_id: str
 
 def _complete_stripe(
     deps: OAuthDeps, account_id: str, project_id: str, project: Doc, code: str
-) -> None:
+) -> str:
     try:
         stripe_account, livemode = deps.stripe.connect(code)
     except PermanentFailure:
@@ -126,15 +128,7 @@ def _complete_stripe(
     if not deps.store.create("routes", key, {"project_id": project_id}):
         route = deps.store.get("routes", key)
         if route is not None and route.get("project_id") != project_id:
-            audit.record(
-                deps.store,
-                deps.clock,
-                account_id,
-                "connect",
-                project_id=project_id,
-                provider="stripe",
-                reason="account_in_use",
-            )
+            _audit_connect(deps, account_id, project_id, "stripe", "account_in_use")
             raise BadRequest(
                 "This Stripe account is already connected to another project in this mode."
             )
@@ -150,10 +144,7 @@ def _complete_stripe(
         livemode=livemode,
         stripe_status="connected",
     )
-    audit.record(
-        deps.store, deps.clock, account_id, "connect", project_id=project_id, provider="stripe"
-    )
-    logs.info("stripe connected", project_id=project_id, livemode=livemode)
+    return ""
 
 
 def _revoke_stripe(deps: OAuthDeps, project_id: str, project: Doc) -> None:
@@ -172,7 +163,7 @@ def _revoke_stripe(deps: OAuthDeps, project_id: str, project: Doc) -> None:
 
 def _complete_hubspot(
     deps: OAuthDeps, account_id: str, project_id: str, project: Doc, code: str
-) -> None:
+) -> str:
     grant = deps.hubspot_oauth.exchange(code, redirect_uri(deps.settings, "hubspot"))
     portal_id = deps.hubspot_oauth.portal_id(grant.access_token)
     try:
@@ -195,16 +186,7 @@ def _complete_hubspot(
         hubspot_status="connected",
         hubspot_warnings=problems,
     )
-    audit.record(
-        deps.store,
-        deps.clock,
-        account_id,
-        "connect",
-        project_id=project_id,
-        provider="hubspot",
-        reason="unknown_stages" if problems else "",
-    )
-    logs.info("hubspot connected", project_id=project_id, unknown_stages=len(problems))
+    return "unknown_stages" if problems else ""
 
 
 def _revoke_hubspot(deps: OAuthDeps, project_id: str, project: Doc) -> None:
@@ -225,7 +207,7 @@ class Provider:
     client_id_setting: str
     authorize_base: Callable[[Settings], str]
     authorize_query: dict[str, str]  # besides client_id, redirect_uri and state
-    complete: Callable[[OAuthDeps, str, str, Doc, str], None]
+    complete: Callable[[OAuthDeps, str, str, Doc, str], str]  # -> the audit entry's reason
     revoke: Callable[[OAuthDeps, str, Doc], None]  # at the provider, before forgetting here
 
 
@@ -254,6 +236,13 @@ def _provider(name: str) -> Provider:
     if side is None:
         raise NotFound("no such provider")
     return side
+
+
+def _audit_connect(
+    deps: OAuthDeps, account_id: str, project_id: str, provider: str, reason: str
+) -> None:
+    ids = {"project_id": project_id, "provider": provider, "reason": reason}
+    audit.record(deps.store, deps.clock, account_id, "connect", **ids)
 
 
 def _set(store: Store, project_id: str, **fields: Any) -> None:
