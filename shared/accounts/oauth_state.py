@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from shared.accounts import access
-from shared.accounts.ids import digest, new_token
+from shared.accounts.ids import digest, store_under_token
 from shared.clock import Clock
 from shared.errors import BadRequest
 from shared.store.base import EXPIRE_AT, Doc, Store
@@ -55,18 +55,15 @@ def issue(
         raise ValueError("oauth state: needs the signed-in session")
     access.project_for(store, account_id, project_id)
     now = clock.now()
-    while True:
-        state = new_token()
-        doc: Doc = {
-            "session": session_id_hash,
-            "account_id": account_id,
-            "project_id": project_id,
-            "provider": provider,
-            "created_at": now,
-            EXPIRE_AT: now + TTL_SECONDS,
-        }
-        if store.create(COLLECTION, digest(state), doc):
-            return state
+    doc: Doc = {
+        "session": session_id_hash,
+        "account_id": account_id,
+        "project_id": project_id,
+        "provider": provider,
+        "created_at": now,
+        EXPIRE_AT: now + TTL_SECONDS,
+    }
+    return store_under_token(store, COLLECTION, doc)
 
 
 def consume(
