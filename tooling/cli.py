@@ -31,6 +31,7 @@ from shared.crypto.envelope import Envelope
 from shared.errors import OmnirooError
 from shared.store.base import Store
 from shared.sync import outcomes
+from tooling import ready
 from tooling.local import env
 
 
@@ -53,15 +54,13 @@ def create_project(args: argparse.Namespace) -> str:
     if not account_id:
         found = store.find("accounts", "email", (args.email or "").strip().lower())
         account_id = found[0][0] if found else projects.create_account(store, args.email, now)
-    if not args.skip_hubspot_setup:
-        from shared.hubspot.gateway import HubSpotGateway
-
-        gateway = HubSpotGateway(args.hubspot_token, SystemClock(), settings.hubspot_api_base)
-        gateway.ensure_schema()
     new = projects.NewProject(
         account_id, args.stripe_account, args.live, args.hubspot_token, args.portal_id or ""
     )
-    return projects.create_project(store, envelope, new, now)
+    hubspot_base = settings.hubspot_api_base
+    return ready.pair(
+        store, envelope, SystemClock(), new, hubspot_base, not args.skip_hubspot_setup
+    )
 
 
 def list_projects(args: argparse.Namespace) -> str:

@@ -157,12 +157,12 @@ def calls_per_event() -> None:
 
     from doubles.hubspot import HubSpotDouble
     from doubles.stripe import StripeDouble
-    from shared import projects, wiring
+    from shared import wiring
     from shared.config import Settings
     from shared.events import EVENT_OBJECTS
-    from shared.hubspot.gateway import HubSpotGateway
     from shared.queue.base import ThinMessage
     from shared.sync import push
+    from tooling import ready
     from tooling.demo import lifecycle
 
     print("\n3. API calls per event, by event type (full local path against the doubles)")
@@ -178,16 +178,10 @@ def calls_per_event() -> None:
         }
     )
     runtime = wiring.local_runtime(Settings.from_env())
-    account = stripe.add_account()
-    portal, token = hubspot.add_portal()
-    HubSpotGateway(token, runtime.clock, hubspot.base_url).ensure_schema()
-    owner = projects.create_account(runtime.store, "calls@omniroo.local", time.time())
-    project_id = projects.create_project(
-        runtime.store,
-        runtime.envelope,
-        projects.NewProject(owner, account, False, token, str(portal)),
-        time.time(),
+    ready_project = ready.ready_project(
+        stripe, hubspot, runtime.store, runtime.envelope, runtime.clock, "calls@omniroo.local"
     )
+    account, project_id = ready_project.account, ready_project.project_id
     calls: dict[str, list[tuple[int, int]]] = defaultdict(list)
     seen: set[str] = set()
 

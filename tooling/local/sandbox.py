@@ -3,14 +3,13 @@ forwarder delivering every Stripe event to the webhook, so a newcomer can try ev
 """
 
 import html
-import time
 
 from doubles.hubspot import HubSpotDouble
 from doubles.stripe import StripeDouble
-from shared import projects, wiring
+from shared import wiring
 from shared.config import Settings
-from shared.hubspot.gateway import HubSpotGateway
 from shared.store.base import Store
+from tooling import ready
 from tooling.local import env
 from tooling.local.forwarder import Forwarder
 
@@ -43,17 +42,17 @@ class Sandbox:
         # Fixed ports, so the printed curl lines and .env values stay true across restarts.
         self.stripe.start(self.ports[0])
         self.hubspot.start(self.ports[1])
-        self.account = self.stripe.add_account()
-        self.portal_id, self.token = self.hubspot.add_portal()
         runtime = wiring.local_runtime(settings)
-        HubSpotGateway(self.token, runtime.clock, settings.hubspot_api_base).ensure_schema()
-        owner = projects.create_account(runtime.store, "sandbox@omniroo.local", time.time())
-        self.project_id = projects.create_project(
+        project = ready.ready_project(
+            self.stripe,
+            self.hubspot,
             runtime.store,
             runtime.envelope,
-            projects.NewProject(owner, self.account, False, self.token, str(self.portal_id)),
-            time.time(),
+            runtime.clock,
+            "sandbox@omniroo.local",
         )
+        self.account, self.portal_id, self.token = project.account, project.portal_id, project.token
+        self.project_id = project.project_id
         # The console's "Connect HubSpot" goes through the double's install page.
         self.hubspot.register_oauth_app(
             settings.hubspot_client_id,
