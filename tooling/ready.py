@@ -1,11 +1,12 @@
 """A project ready to sync: a Stripe account paired with a HubSpot portal that has Omniroo's
 properties. ``pair`` is what the operator's ``create-project`` does against the real services;
 ``ready_project`` does it against the local doubles (a new Stripe account, a new portal and an
-owner), the one setup the sandbox, the demo, the bench and the tests start from.
+owner), the one setup the sandbox, the demo, the bench and the tests start from. ``contact_row``
+is what the sandbox's page and the demo show of each contact that reached the portal.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared import projects
 from shared.clock import Clock
@@ -16,6 +17,21 @@ from shared.store.base import Store
 if TYPE_CHECKING:
     from doubles.hubspot import HubSpotDouble
     from doubles.stripe import StripeDouble
+
+
+# What a person trying Omniroo sees of each HubSpot contact: (column, contact property).
+CONTACT_COLUMNS = (
+    ("Stripe id", "stripe_customer_id"),
+    ("email", "email"),
+    ("first name", "firstname"),
+    ("last name", "lastname"),
+    ("status", "stripe_subscription_status"),
+)
+
+
+def contact_row(contact: dict[str, Any]) -> list[str]:
+    """A HubSpot double's contact record as the ``CONTACT_COLUMNS``."""
+    return [str(contact["properties"].get(name) or "") for _, name in CONTACT_COLUMNS]
 
 
 @dataclass(frozen=True)

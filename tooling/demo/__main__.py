@@ -97,32 +97,8 @@ def main() -> int:
     print(
         "\nHubSpot contacts now:\n"
         + table(
-            [
-                "hubspot id",
-                "stripe_customer_id",
-                "email",
-                "firstname",
-                "lastname",
-                "status",
-                "archived",
-            ],
-            [
-                [
-                    c["id"],
-                    *(
-                        str(c["properties"].get(p) or "")
-                        for p in (
-                            "stripe_customer_id",
-                            "email",
-                            "firstname",
-                            "lastname",
-                            "stripe_subscription_status",
-                        )
-                    ),
-                    str(c["archived"]),
-                ]
-                for c in contacts
-            ],
+            ["hubspot id", *(column for column, _ in ready.CONTACT_COLUMNS), "archived"],
+            [[c["id"], *ready.contact_row(c), str(c["archived"])] for c in contacts],
         )
     )
     calls = len([r for r in hubspot.requests if r["path"].startswith("/crm/")])

@@ -75,7 +75,9 @@ class Sandbox:
                 f"  Stripe double   {self.stripe.base_url}  (key {key}, account {self.account})",
                 f"  HubSpot double  {self.hubspot.base_url}  (portal {self.portal_id})",
                 f"  Project         {self.project_id}",
-                "Create a Stripe customer; it shows as a HubSpot contact at http://127.0.0.1:8080/",
+                "Create a Stripe customer; it shows as a HubSpot contact at "
+                + self.webhook_url.removesuffix("/stripe/webhook")
+                + "/sandbox",
                 f"  curl {self.stripe.base_url}/v1/customers -u {key}: "
                 f"-H 'Stripe-Account: {self.account}' "
                 "-d email=ada@example.com -d name='Ada Lovelace'",
@@ -84,23 +86,16 @@ class Sandbox:
 
     def describe_html(self) -> str:
         rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(c['properties'].get(p) or ''))}</td>"
-                for p in (
-                    "stripe_customer_id",
-                    "email",
-                    "firstname",
-                    "lastname",
-                    "stripe_subscription_status",
-                )
-            )
-            + "</tr>"
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in ready.contact_row(c)) + "</tr>"
             for c in self.hubspot.records(self.portal_id, "contacts")
             if not c["archived"]
         )
+        head = "".join(f"<th>{html.escape(column)}</th>" for column, _ in ready.CONTACT_COLUMNS)
         return (
             "<h2>Sandbox</h2><pre>" + html.escape(self.describe_text()) + "</pre>"
-            "<h2>HubSpot contacts (sandbox portal)</h2><table><tr><th>Stripe id</th><th>email</th>"
-            "<th>first name</th><th>last name</th><th>status</th></tr>" + rows + "</table>"
+            "<h2>HubSpot contacts (sandbox portal)</h2><table><tr>"
+            + head
+            + "</tr>"
+            + rows
+            + "</table>"
         )
