@@ -1,7 +1,7 @@
 """``make bench``: cold imports, webhook throughput, and API calls per customer event.
 
-1. Cold import of each function module (what a new instance pays before its first request)
-   against ``import functions_framework`` alone, median of fresh interpreters.
+1. Cold import of each function in gcp mode (what a new instance pays before its first request)
+   against a floor of functions-framework and the clients it truly needs (``cold_start``).
 2. Webhook requests per second through functions-framework's app against a bare
    functions-framework handler, same client, same process, same run.
 3. HubSpot and Stripe calls per customer event on the full local path (aim: 1 HubSpot call).
@@ -9,14 +9,12 @@
 
 import json
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
+
+from tooling.bench import cold_start
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -28,56 +26,6 @@ LOCAL_ENV = {
     "STRIPE_WEBHOOK_SECRET": "whsec_bench",
     "PYTHONPATH": str(ROOT),
 }
-GCP_ENV = {
-    **LOCAL_ENV,
-    "OMNIROO_ENV": "gcp",
-    "GOOGLE_CLOUD_PROJECT": "bench",
-    "OMNIROO_KMS_KEY": "projects/bench/locations/l/keyRings/r/cryptoKeys/k",
-    "OMNIROO_KMS_ENDPOINT": "http://127.0.0.1:9",
-    "FIRESTORE_EMULATOR_HOST": "127.0.0.1:9",
-    "PUBSUB_EMULATOR_HOST": "127.0.0.1:9",
-    "HUBSPOT_CLIENT_SECRET": "bench-hubspot-secret",
-}
-
-
-def _timed_import(snippet: str, env: dict[str, str]) -> float:
-    code = textwrap.dedent(f"""
-        import time
-        t = time.perf_counter()
-        {snippet}
-        print(time.perf_counter() - t)
-    """)
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=tempfile.gettempdir(),
-    )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def cold_imports() -> None:
-    print(f"1. Cold import (median of {RUNS} fresh interpreters)")
-    baseline = statistics.median(
-        _timed_import("import functions_framework", LOCAL_ENV) for _ in range(RUNS)
-    )
-    print(f"   {'import functions_framework (baseline)':48} {baseline * 1000:7.1f} ms   1.00x")
-    for name in ("stripe_webhook", "hubspot_push"):
-        for mode, env in (("local", LOCAL_ENV), ("gcp", GCP_ENV)):
-            data = tempfile.mkdtemp(prefix="omniroo-bench-")
-            source = str(ROOT / "functions" / name / "main.py")
-            kind = "http" if name == "stripe_webhook" else "cloudevent"
-            snippet = (
-                "import functions_framework\n        "
-                f"functions_framework.create_app({name!r}, {source!r}, {kind!r})"
-            )
-            took = statistics.median(
-                _timed_import(snippet, {**env, "OMNIROO_DATA_DIR": data}) for _ in range(RUNS)
-            )
-            label = f"functions/{name} ({mode})"
-            print(f"   {label:48} {took * 1000:7.1f} ms  {took / baseline:5.2f}x")
 
 
 class NullQueue:
@@ -243,6 +191,6 @@ if __name__ == "__main__":
     from shared import logs
 
     logs.setup(logging.WARNING)  # per-request info lines would drown the figures
-    cold_imports()
+    cold_start.run(RUNS)
     webhook_throughput()
     calls_per_event()
