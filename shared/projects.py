@@ -93,7 +93,3 @@ def create_project(store: Store, envelope: Envelope, new: NewProject, now: float
     store.put("projects", project_id, project)
     tokens.save(store, envelope, project_id, tokens.HubSpotTokens(new.hubspot_token.strip()))
     return project_id
-
-
-def projects_of(store: Store, account_id: str) -> list[tuple[str, Doc]]:
-    return store.find("projects", "account_id", account_id)
