@@ -1,0 +1,133 @@
+"""The projects list, a new project, one project's page, and its connect / disconnect buttons.
+
+Every route that takes an id reads the project through ``shared.accounts.access`` with the
+signed-in account, so another account's project answers 404 exactly like a missing one.
+"""
+
+import json
+from typing import Any
+
+import flask
+from werkzeug.wrappers import Response
+
+from shared import audit
+from shared.accounts import access
+from shared.accounts.ids import new_id
+from shared.accounts.sessions import Session
+from shared.console.pages import audit_client, deps, page, redirect, signed_in
+from shared.errors import BadRequest, NotFound
+from shared.project_settings import ProjectSettings
+from shared.store.base import Doc
+from shared.sync import outcomes
+
+PROVIDERS = ("stripe", "hubspot")
+
+projects = flask.Blueprint("projects", __name__)
+
+
+@projects.route("/projects", methods=["GET", "POST"])
+@signed_in
+def listing(current: Session) -> Response:
+    error = ""
+    if flask.request.method == "POST":
+        try:
+            project_id = create_project(current.account_id, flask.request.form)
+            return redirect(f"/projects/{project_id}")
+        except BadRequest as exc:
+            error = str(exc)
+    rows = access.projects_for(deps().store, current.account_id)
+    return page("projects.html", 400 if error else 200, projects=rows, error=error)
+
+
+def project_page(current: Session, project_id: str, status: int = 200, **extra: Any) -> Response:
+    store = deps().store
+    project = access.project_for(store, current.account_id, project_id)
+    settings = ProjectSettings.from_doc(project.get("settings")).to_doc()
+    return page(
+        "project.html",
+        status,
+        project_id=project_id,
+        project=project,
+        outcomes=outcomes.for_project(store, project_id)[:20],
+        settings_json=extra.pop("settings_json", json.dumps(settings, indent=2)),
+        oauth=deps().flows is not None,
+        **extra,
+    )
+
+
+@projects.get("/projects/<project_id>")
+@signed_in
+def show(current: Session, project_id: str) -> Response:
+    return project_page(current, project_id)
+
+
+@projects.post("/projects/<project_id>/settings")
+@signed_in
+def save_settings(current: Session, project_id: str) -> Response:
+    store = deps().store
+    project = access.project_for(store, current.account_id, project_id)
+    text = flask.request.form.get("settings", "")
+    try:
+        parsed = json.loads(text)
+        new = ProjectSettings.from_doc(parsed if isinstance(parsed, dict) else None)
+        if not isinstance(parsed, dict):
+            raise BadRequest("settings: expected a JSON object")
+    except ValueError as exc:
+        message = exc if isinstance(exc, BadRequest) else f"settings: not JSON ({exc})"
+        return project_page(current, project_id, 400, error=str(message), settings_json=text)
+    except BadRequest as exc:
+        return project_page(current, project_id, 400, error=str(exc), settings_json=text)
+    store.put("projects", project_id, {**project, "settings": new.to_doc()})
+    audit.record(
+        store, deps().clock, current.account_id, "settings_changed",
+        project_id=project_id, client=audit_client(),
+    )  # fmt: skip
+    return redirect(f"/projects/{project_id}")
+
+
+@projects.post("/projects/<project_id>/connect/<provider>")
+@signed_in
+def connect(current: Session, project_id: str, provider: str) -> Response:
+    flows = _flows(current, project_id, provider)
+    return redirect(flows.begin(provider, deps().oauth, current, project_id))
+
+
+@projects.post("/projects/<project_id>/disconnect/<provider>")
+@signed_in
+def disconnect(current: Session, project_id: str, provider: str) -> Response:
+    _flows(current, project_id, provider).disconnect(provider, deps().oauth, current, project_id)
+    return redirect(f"/projects/{project_id}")
+
+
+def _flows(current: Session, project_id: str, provider: str) -> Any:
+    access.project_for(deps().store, current.account_id, project_id)
+    if provider not in PROVIDERS:
+        raise NotFound("no such provider")
+    flows = deps().flows
+    if flows is None:
+        raise BadRequest("Connecting is coming soon.")
+    return flows
+
+
+def create_project(account_id: str, form: Any) -> str:
+    """A project with no connection yet: the OAuth flows fill in Stripe and HubSpot."""
+    name = " ".join(str(form.get("name", "")).split())
+    if not 1 <= len(name) <= 80:
+        raise BadRequest("name: between 1 and 80 characters")
+    mode = form.get("mode", "")
+    if mode not in ("test", "live"):
+        raise BadRequest("mode: test or live")
+    project_id = new_id("prj")
+    doc: Doc = {
+        "account_id": account_id,
+        "name": name,
+        "stripe_account": "",
+        "livemode": mode == "live",
+        "stripe_status": "disconnected",
+        "hubspot_portal_id": "",
+        "hubspot_status": "disconnected",
+        "settings": ProjectSettings().to_doc(),
+        "created_at": deps().clock.now(),
+    }
+    deps().store.put("projects", project_id, doc)
+    return project_id

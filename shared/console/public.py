@@ -1,0 +1,58 @@
+"""Pages anyone may see: the front page, the security page and security.txt, the contact form
+for security reports, and the stylesheet."""
+
+from pathlib import Path
+
+import flask
+from werkzeug.wrappers import Response
+
+from shared import reports
+from shared.console.pages import deps, page, redirect, session
+from shared.errors import BadRequest
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+public = flask.Blueprint("public", __name__)
+
+
+@public.get("/console.css")
+def css() -> Response:
+    response = flask.make_response((STATIC / "console.css").read_text())
+    response.headers["Content-Type"] = "text/css; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@public.get("/")
+def home() -> Response:
+    return redirect("/projects" if session() else "/sign-in")
+
+
+@public.route("/contact", methods=["GET", "POST"])
+def contact() -> Response:
+    if flask.request.method == "GET":
+        return page("contact.html")
+    form = flask.request.form
+    current = deps()
+    try:
+        reports.receive(
+            current.store, current.clock, form.get("name", ""), form.get("email", ""),
+            form.get("message", ""),
+        )  # fmt: skip
+    except BadRequest as exc:
+        return page("contact.html", 400, error=str(exc), form=form)
+    return page("message.html", title="Thank you", message=reports.THANKS)
+
+
+@public.get("/security")
+def security() -> Response:
+    return page("security.html")
+
+
+@public.get("/.well-known/security.txt")
+def security_txt() -> Response:
+    current = deps()
+    text = reports.security_txt(current.public_url, current.clock.now())
+    response = flask.make_response(text)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    return response
