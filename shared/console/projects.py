@@ -15,7 +15,7 @@ from shared.accounts import access
 from shared.accounts.ids import new_id
 from shared.accounts.sessions import Session
 from shared.console.pages import audit_client, deps, page, redirect, signed_in
-from shared.errors import BadRequest, NotFound
+from shared.errors import BadRequest, ConfigError, NotFound
 from shared.project_settings import ProjectSettings
 from shared.store.base import Doc
 from shared.sync import outcomes
@@ -50,7 +50,6 @@ def project_page(current: Session, project_id: str, status: int = 200, **extra: 
         project=project,
         outcomes=outcomes.for_project(store, project_id)[:20],
         settings_json=extra.pop("settings_json", json.dumps(settings, indent=2)),
-        oauth=deps().flows is not None,
         **extra,
     )
 
@@ -105,7 +104,7 @@ def _flows(current: Session, project_id: str, provider: str) -> Any:
         raise NotFound("no such provider")
     flows = deps().flows
     if flows is None:
-        raise BadRequest("Connecting is coming soon.")
+        raise ConfigError("console: the OAuth flows are not wired (shared.wiring.console_deps)")
     return flows
 
 

@@ -4,13 +4,17 @@ change, projects, settings, CSRF refusals, security headers and sign-in throttli
 import json
 
 import flask
+import pytest
 from flask import Response
 
+from shared import logs, wiring
 from shared.accounts.ids import digest
 from shared.accounts.service import Accounts
 from shared.accounts.throttle import PAIR, client_key
+from shared.config import Settings
 from shared.console import web
 from shared.console.app import ConsoleDeps, make_app
+from shared.oauth import flows
 from tests.functions.console_helpers import ORIGIN, PASSWORD, Console, console_fixture  # noqa: F401
 
 EMAIL = "ada@example.com"
@@ -123,16 +127,25 @@ def test_reconnect_is_shown_when_hubspot_needs_it(console: Console) -> None:
     assert "needs reconnecting" in page and "Reconnect HubSpot" in page
 
 
-def test_without_the_oauth_flows_the_buttons_say_coming_soon(console: Console) -> None:
+def test_the_console_function_has_the_oauth_flows_wired_and_names_a_missing_setting(
+    console: Console, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No "coming soon" fallback: connect reaches ``shared.oauth.flows``, which refuses to start
+    without the app's client id, and the operator's alert names the setting."""
     console.sign_up(EMAIL)
     project_id = console.create_project()
-    deps = ConsoleDeps(
-        console.store, console.clock, Accounts(console.store, console.clock), ORIGIN, True
-    )
-    client = make_app(deps).test_client()
-    client.set_cookie("omniroo_session", console.client.get_cookie("omniroo_session").value)
-    page = client.get(f"/projects/{project_id}").get_data(as_text=True)
-    assert "coming soon" in page and "disabled" in page
+    logs.setup()
+    capsys.readouterr()
+    path = f"/projects/{project_id}"
+    answer = console.post(f"{path}/connect/hubspot", csrf_from=path)
+    assert answer.status_code == 503
+    [alert] = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if "console" in line
+    ]
+    assert "HUBSPOT_CLIENT_ID" in alert["reason"]
+    assert wiring.console_deps(Settings.from_env()).flows is flows
+    page = console.client.get(path).get_data(as_text=True)
+    assert "coming soon" not in page and "disabled" not in page
 
 
 def test_a_throttled_sign_in_answers_429_with_retry_after(console: Console) -> None:
