@@ -7,7 +7,8 @@ import flask
 from werkzeug.wrappers import Response
 
 from shared import reports
-from shared.console.pages import deps, page, redirect, session
+from shared.accounts.throttle import CONTACT
+from shared.console.pages import client, deps, page, redirect, session
 from shared.errors import BadRequest
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -30,17 +31,22 @@ def home() -> Response:
 
 @public.route("/contact", methods=["GET", "POST"])
 def contact() -> Response:
+    """A security report; each one is stored 180 days and alerts the team, so one client
+    address gets a few a day (``throttle.CONTACT``); a refused form costs nothing."""
     if flask.request.method == "GET":
         return page("contact.html")
     form = flask.request.form
     current = deps()
+    attempt = current.accounts.throttle.admit_client(client(), CONTACT)
     try:
         reports.receive(
             current.store, current.clock, form.get("name", ""), form.get("email", ""),
             form.get("message", ""),
         )  # fmt: skip
     except BadRequest as exc:
+        attempt.succeeded()  # nothing was stored: give the reservation back
         return page("contact.html", 400, error=str(exc), form=form)
+    attempt.failed()  # the reservation stands: it was the report
     return page("message.html", title="Thank you", message=reports.THANKS)
 
 

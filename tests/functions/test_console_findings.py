@@ -1,0 +1,47 @@
+"""The security review's console findings (issue 13), each reproduced as the review did it:
+
+- 40 posts to ``/contact`` in a burst made 40 stored reports (kept 180 days) and 40 alert lines.
+"""
+
+import json
+
+import pytest
+
+from shared import logs
+from shared.accounts.throttle import CONTACT
+from tests.functions.console_helpers import ORIGIN, Console, console_fixture  # noqa: F401
+
+BURST = 40
+
+
+def _alerts(out: str, text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines() if text in line]
+
+
+def test_a_burst_of_contact_posts_from_one_address_is_throttled(
+    console: Console, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.setup()
+    capsys.readouterr()
+    form = {"csrf_token": console.csrf("/contact"), "email": "eve@example.org", "message": "hi"}
+    answers = [
+        console.client.post("/contact", data=form, headers={"Origin": ORIGIN}) for _ in range(BURST)
+    ]
+    accepted = [a for a in answers if a.status_code == 200]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(accepted) + len(refused) == BURST
+    # The free ones, and the one whose count starts the first wait.
+    assert len(accepted) == CONTACT.free + 1, [a.status_code for a in answers]
+    assert "Try again in" in refused[0].get_data(as_text=True)
+    assert int(refused[0].headers["Retry-After"]) >= 1
+    assert len(list(console.store.scan("reports"))) == len(accepted)
+    assert len(_alerts(capsys.readouterr().out, "security report received")) == len(accepted)
+
+    # Another address is not held up by this one, and this one may write again a day later.
+    elsewhere = console.client.post(
+        "/contact", data=form, headers={"Origin": ORIGIN}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+    assert elsewhere.status_code == 200
+    console.clock.advance(25 * 3600)
+    again = console.client.post("/contact", data=form, headers={"Origin": ORIGIN})
+    assert again.status_code == 200
