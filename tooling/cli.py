@@ -95,7 +95,7 @@ def project_settings(args: argparse.Namespace) -> str:
     from shared.errors import BadRequest, NotFound
     from shared.hubspot.gateway import HubSpotGateway
     from shared.project_settings import ProjectSettings
-    from shared.settings_check import unknown_stages
+    from shared.settings_check import load_json, unknown_stages
 
     settings, store, envelope = _deps()
     project = store.get("projects", args.project)
@@ -104,9 +104,9 @@ def project_settings(args: argparse.Namespace) -> str:
     if args.set is None:
         return json.dumps(ProjectSettings.from_doc(project.get("settings")).to_doc(), indent=2)
     try:
-        new = ProjectSettings.from_doc(json.loads(Path(args.set).read_text()))
-    except ValueError as exc:
-        raise BadRequest(f"{args.set}: not JSON ({exc})") from exc
+        new = ProjectSettings.from_doc(load_json(Path(args.set).read_text()))
+    except BadRequest as exc:
+        raise BadRequest(f"{args.set}: {exc}") from None
     token = tokens.load(store, envelope, args.project).access_token
     gateway = HubSpotGateway(token, SystemClock(), settings.hubspot_api_base)
     problems = unknown_stages(new, gateway.pipelines("deals"))

@@ -10,7 +10,7 @@ from typing import Any
 import flask
 from werkzeug.wrappers import Response
 
-from shared import audit
+from shared import audit, settings_check
 from shared.accounts import access
 from shared.accounts.ids import new_id
 from shared.accounts.sessions import Session
@@ -67,13 +67,7 @@ def save_settings(current: Session, project_id: str) -> Response:
     project = access.project_for(store, current.account_id, project_id)
     text = flask.request.form.get("settings", "")
     try:
-        parsed = json.loads(text)
-        new = ProjectSettings.from_doc(parsed if isinstance(parsed, dict) else None)
-        if not isinstance(parsed, dict):
-            raise BadRequest("settings: expected a JSON object")
-    except ValueError as exc:
-        message = exc if isinstance(exc, BadRequest) else f"settings: not JSON ({exc})"
-        return project_page(current, project_id, 400, error=str(message), settings_json=text)
+        new = ProjectSettings.from_doc(settings_check.load_json(text))
     except BadRequest as exc:
         return project_page(current, project_id, 400, error=str(exc), settings_json=text)
     store.put("projects", project_id, {**project, "settings": new.to_doc()})

@@ -1,9 +1,11 @@
 """The security review's console findings (issue 13), each reproduced as the review did it:
 
-- 40 posts to ``/contact`` in a burst made 40 stored reports (kept 180 days) and 40 alert lines.
+- 40 posts to ``/contact`` in a burst made 40 stored reports (kept 180 days) and 40 alert lines;
+- deeply nested settings JSON raised ``RecursionError``: a 500 with a traceback.
 """
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -45,3 +47,32 @@ def test_a_burst_of_contact_posts_from_one_address_is_throttled(
     console.clock.advance(25 * 3600)
     again = console.client.post("/contact", data=form, headers={"Origin": ORIGIN})
     assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 5_000, '{"a":' * 3_000 + "1" + "}" * 3_000, '{"objects": ' + "[" * 30 + "]" * 30 + "}"],
+    ids=["open-brackets", "nested-objects", "nested-too-deep"],
+)
+def test_deeply_nested_settings_json_is_a_clear_400(console: Console, text: str) -> None:
+    console.sign_up("nested@example.com")
+    project_id = console.create_project()
+    before = console.store.get("projects", project_id)
+    path = f"/projects/{project_id}"
+    answer = console.post(f"{path}/settings", {"settings": text}, csrf_from=path)
+    assert answer.status_code == 400
+    body = answer.get_data(as_text=True)
+    assert "nested too deeply" in body and "Traceback" not in body
+    assert console.store.get("projects", project_id) == before
+
+
+def test_settings_json_over_the_size_limit_is_a_clear_400(console: Console) -> None:
+    console.sign_up("large@example.com")
+    project_id = console.create_project()
+    path = f"/projects/{project_id}"
+    # Under the form's own 64 KiB cap once encoded, over the settings' 32 KiB.
+    text = json.dumps({"metadata_mappings": {f"k{i}": "x" * 200 for i in range(170)}})
+    assert len(text) > 32 * 1024 and len(urlencode({"settings": text})) < 60 * 1024
+    answer = console.post(f"{path}/settings", {"settings": text}, csrf_from=path)
+    assert answer.status_code == 400 and "too large" in answer.get_data(as_text=True)
+    assert console.store.get("projects", project_id)["settings"]["metadata_mappings"] == {}
