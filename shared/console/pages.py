@@ -8,7 +8,7 @@ from typing import Any, cast
 import flask
 from werkzeug.wrappers import Response
 
-from shared.accounts import sessions
+from shared.accounts import access, sessions
 from shared.accounts.service import _address
 from shared.accounts.sessions import Session
 from shared.console import web
@@ -26,7 +26,7 @@ def session() -> Session | None:
     if "session" not in flask.g:
         current = deps()
         token = flask.request.cookies.get(sessions.cookie_name(current.local))
-        flask.g.session = sessions.load(current.store, current.clock, token)
+        flask.g.session = access.live_session(current.store, current.clock, token)
     return cast(Session | None, flask.g.session)
 
 

@@ -1,7 +1,8 @@
 """The security review's console findings (issue 13), each reproduced as the review did it:
 
 - 40 posts to ``/contact`` in a burst made 40 stored reports (kept 180 days) and 40 alert lines;
-- deeply nested settings JSON raised ``RecursionError``: a 500 with a traceback.
+- deeply nested settings JSON raised ``RecursionError``: a 500 with a traceback;
+- the session of a closed account kept working.
 """
 
 import json
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from shared import logs
+from shared.accounts import sessions
 from shared.accounts.throttle import CONTACT
 from tests.functions.console_helpers import ORIGIN, Console, console_fixture  # noqa: F401
 
@@ -76,3 +78,21 @@ def test_settings_json_over_the_size_limit_is_a_clear_400(console: Console) -> N
     answer = console.post(f"{path}/settings", {"settings": text}, csrf_from=path)
     assert answer.status_code == 400 and "too large" in answer.get_data(as_text=True)
     assert console.store.get("projects", project_id)["settings"]["metadata_mappings"] == {}
+
+
+def test_the_session_of_a_closed_account_is_refused(console: Console) -> None:
+    account_id = console.sign_up("closing@example.com")
+    assert console.client.get("/projects").status_code == 200
+    token = console.client.get_cookie(sessions.LOCAL_COOKIE_NAME).value
+    # A session that outlived the closure (one started while the account was being closed).
+    account = console.store.get("accounts", account_id)
+    console.store.put("accounts", account_id, {**account, "status": "closed"})
+    answer = console.client.get("/projects")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/sign-in"
+    assert console.client.get("/account").status_code == 303
+    refused = console.client.post(
+        "/projects", data={"name": "x", "mode": "test"}, headers={"Origin": ORIGIN}
+    )
+    assert refused.status_code in (303, 403)
+    assert console.store.find("projects", "name", "x") == []
+    assert sessions.load(console.store, console.clock, token) is None  # ended, not just ignored
