@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from shared import logs
 from shared.accounts import passwords, sessions
 from shared.accounts.throttle import Throttled
-from shared.console import web
+from shared.console import badges, web
 from shared.console.account import account
 from shared.console.auth import auth
 from shared.console.deps import ConsoleDeps
@@ -43,7 +43,12 @@ def make_app(console: ConsoleDeps) -> flask.Flask:
     app.extensions[EXTENSION] = console
     # The forms state the password rules the service enforces, from the same constants.
     app.jinja_env.globals.update(
-        password_min=passwords.MIN_LENGTH, password_max_bytes=passwords.MAX_BYTES
+        password_min=passwords.MIN_LENGTH,
+        password_max_bytes=passwords.MAX_BYTES,
+        connection=badges.connection,
+        needs_reconnect=badges.NEEDS_RECONNECT,
+        why_reconnect=badges.WHY_RECONNECT,
+        outcome_tone=badges.OUTCOME_TONE,
     )
     app.before_request(check_post)
     app.after_request(headers)

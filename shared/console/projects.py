@@ -14,6 +14,7 @@ from shared import audit, settings_check
 from shared.accounts import access
 from shared.accounts.ids import new_id
 from shared.accounts.sessions import Session
+from shared.console import badges
 from shared.console.pages import audit_client, deps, page, redirect, signed_in
 from shared.errors import BadRequest, ConfigError, NotFound
 from shared.project_settings import ProjectSettings
@@ -43,12 +44,14 @@ def project_page(current: Session, project_id: str, status: int = 200, **extra: 
     store = deps().store
     project = access.project_for(store, current.account_id, project_id)
     settings = ProjectSettings.from_doc(project.get("settings")).to_doc()
+    latest = outcomes.for_project(store, project_id)[:20]
     return page(
         "project.html",
         status,
         project_id=project_id,
         project=project,
-        outcomes=outcomes.for_project(store, project_id)[:20],
+        outcomes=latest,
+        sync=badges.sync(project, latest, deps().clock.now()),
         settings_json=extra.pop("settings_json", json.dumps(settings, indent=2)),
         **extra,
     )

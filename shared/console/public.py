@@ -12,21 +12,33 @@ from shared.console.pages import client, deps, page, redirect, session
 from shared.errors import BadRequest
 
 STATIC = Path(__file__).resolve().parent / "static"
+# What /assets serves from static/: each file its own route (no path converter, so no path to
+# traverse). Not /static: functions-framework's own Flask app answers that prefix itself.
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 
 public = flask.Blueprint("public", __name__)
 
 
-@public.get("/console.css")
-def css() -> Response:
-    response = flask.make_response((STATIC / "console.css").read_text())
-    response.headers["Content-Type"] = "text/css; charset=utf-8"
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+def _static(path: Path) -> None:
+    def serve() -> Response:
+        response = flask.make_response(path.read_bytes())
+        response.headers["Content-Type"] = STATIC_TYPES[path.suffix]
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    url = f"/assets/{path.relative_to(STATIC).as_posix()}"
+    public.add_url_rule(url, "asset" + url.replace("/", "_").replace(".", "_"), serve)
+
+
+for _path in sorted(STATIC.rglob("*")):
+    if _path.suffix in STATIC_TYPES:
+        _static(_path)
 
 
 @public.get("/")
 def home() -> Response:
-    return redirect("/projects" if session() else "/sign-in")
+    """Signed in: the projects. Otherwise two lines on what Omniroo does, and the way in."""
+    return redirect("/projects") if session() else page("home.html")
 
 
 @public.route("/contact", methods=["GET", "POST"])

@@ -72,7 +72,7 @@ def test_a_person_goes_from_sign_up_to_closure(page: Any, sandbox: tuple[str, Sa
     page.wait_for_url(project_url)
     page.click("text=Connect HubSpot")
     page.wait_for_url(project_url)
-    connections = page.inner_text("table")
+    connections = page.inner_text("main")
     assert page.locator("text=Disconnect Stripe").count() == 1, connections
     assert page.locator("text=Disconnect HubSpot").count() == 1, connections
 

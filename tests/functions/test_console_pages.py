@@ -2,6 +2,7 @@
 change, projects, settings, CSRF refusals, security headers and sign-in throttling."""
 
 import json
+import re
 
 import flask
 import pytest
@@ -76,7 +77,15 @@ def test_signed_in_forms_refuse_a_missing_or_foreign_csrf_token(console: Console
 
 
 def test_every_response_carries_the_security_headers(console: Console) -> None:
-    for path in ("/sign-in", "/sign-up", "/contact", "/security", "/console.css", "/nowhere", "/"):
+    for path in (
+        "/sign-in",
+        "/sign-up",
+        "/contact",
+        "/security",
+        "/assets/console.css",
+        "/nowhere",
+        "/",
+    ):
         headers = console.client.get(path).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
@@ -101,7 +110,7 @@ def test_projects_are_created_and_shown_with_their_settings(console: Console) ->
     console.sign_up(EMAIL)
     project_id = console.create_project("Shop", "live")
     page = console.client.get(f"/projects/{project_id}").get_data(as_text=True)
-    assert "Shop" in page and "live" in page and "disconnected" in page
+    assert "Shop" in page and "live" in page and "not connected" in page
     assert "Connect Stripe" in page and "Connect HubSpot" in page
     listing = console.client.get("/projects").get_data(as_text=True)
     assert f"/projects/{project_id}" in listing
@@ -222,3 +231,44 @@ def test_password_forms_state_the_rules_the_service_enforces(console: Console) -
     assert rule in console.client.get("/sign-up").get_data(as_text=True)
     console.sign_up(EMAIL)
     assert rule in console.client.get("/account").get_data(as_text=True)
+
+
+def test_the_front_page_says_what_omniroo_does_and_links_the_security_page(
+    console: Console,
+) -> None:
+    page = console.client.get("/").get_data(as_text=True)
+    assert "HubSpot" in page and "Stripe" in page and 'href="/security"' in page
+    assert 'href="/sign-up"' in page
+    console.sign_up(EMAIL)
+    assert console.client.get("/").headers["Location"] == "/projects"
+
+
+def test_the_stylesheets_and_icons_are_served_from_our_own_origin(console: Console) -> None:
+    page = console.client.get("/sign-in").get_data(as_text=True)
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
+    assert sheets and all(s.startswith("/assets/") for s in sheets)
+    for sheet in sheets:
+        answer = console.client.get(sheet)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/css")
+    icons = console.client.get("/assets/pico-icons.css").get_data(as_text=True)
+    for icon in re.findall(r'url\("([^"]+)"\)', icons):
+        assert console.client.get(icon).headers["Content-Type"] == "image/svg+xml"
+    assert 'url("data:' not in icons
+    assert console.client.get("/assets/../app.py").status_code == 404
+    assert console.client.get("/assets/vendor/pico/LICENSE.md").status_code == 404
+
+
+def test_a_revoked_hubspot_shows_why_and_a_reconnect_button(console: Console) -> None:
+    console.sign_up(EMAIL)
+    project_id = console.create_project()
+    doc = console.store.get("projects", project_id)
+    warnings = ["default rule: the portal has no pipeline 'default' (add a rule for active)"]
+    console.store.put(
+        "projects",
+        project_id,
+        {**doc, "hubspot_status": "revoked", "hubspot_warnings": warnings},
+    )
+    page = console.client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "uninstalled from the HubSpot portal" in page and "Reconnect HubSpot" in page
+    assert 'role="alert"' in page and "reconnect needed" in page
+    assert "the portal has no pipeline &#39;default&#39;" in page
