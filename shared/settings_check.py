@@ -84,6 +84,10 @@ MANAGED_CONTACT_PROPERTIES = frozenset(
 )
 
 
+# The fields ``unknown_stages`` names: its lines start with one of these.
+STAGE_PROBLEM_FIELDS = ("pipeline_rules[", "default rule")
+
+
 @dataclass(frozen=True)
 class Problem:
     field: str  # "company_matching", "pipeline_rules[2]", "metadata_mappings.plan", "default rule"
@@ -105,52 +109,63 @@ class Checked:
 
 
 def check(doc: Mapping[str, Any], portal: Portal | None) -> Checked:
-    problems = _value_problems(doc)
-    if problems:
-        return Checked(None, tuple(problems))
-    settings = ProjectSettings.from_doc(doc)
+    problems, rules, mappings = _values(doc)
     if portal is not None:
-        problems += _stage_problems(settings, portal.stage_ids())
-        problems += _property_problems(settings, portal)
-    return Checked(settings, tuple(problems))
+        problems += _stage_problems(rules, portal.stage_ids())
+        problems += _property_problems(mappings, portal)
+    invalid = any(not p.against_portal for p in problems)
+    return Checked(None if invalid else ProjectSettings.from_doc(doc), tuple(problems))
 
 
-def _value_problems(doc: Mapping[str, Any]) -> list[Problem]:
-    problems = []
+Rules = list[tuple[str, PipelineRule]]  # (where, rule): the rules that parsed
+
+
+def _values(doc: Mapping[str, Any]) -> tuple[list[Problem], Rules, list[tuple[str, str]]]:
+    """Problems of the values, and the rules and mappings that are valid in themselves."""
+    problems: list[Problem] = []
+    rules: Rules = []
+    mappings: list[tuple[str, str]] = []
     for name, value in sorted(doc.items()):
         if name == "pipeline_rules" and isinstance(value, list):
             for i, raw in enumerate(value):
-                problems += _refusal(f"{name}[{i}]", parse_rule, raw, f"{name}[{i}]")
+                where = f"{name}[{i}]"
+                rule = _parsed(problems, where, parse_rule, raw, where)
+                if rule is not None:
+                    rules.append((where, rule))
         elif name == "metadata_mappings" and isinstance(value, Mapping):
             for key, prop in value.items():
                 where = f"{name}.{key}"
-                problems += _refusal(where, parse_mapping, key, prop, name)
+                pair = _parsed(problems, where, parse_mapping, key, prop, name)
                 if prop in MANAGED_CONTACT_PROPERTIES:
                     problems.append(Problem(where, f"Omniroo already writes {prop!r} from Stripe"))
+                elif pair is not None:
+                    mappings.append(pair)
         else:
-            problems += _refusal(str(name), parse_setting, name, value)
-    return problems
+            _parsed(problems, str(name), parse_setting, name, value)
+    return problems, rules, mappings
 
 
-def _refusal(where: str, parse: Callable[..., object], *args: Any) -> list[Problem]:
-    """The problem ``parse(*args)`` raises, its message without the setting's name in front."""
+def _parsed[T](
+    problems: list[Problem], where: str, parse: Callable[..., T], *args: Any
+) -> T | None:
+    """``parse(*args)``, or None with its problem added (without the setting's name in front)."""
     try:
-        parse(*args)
+        return parse(*args)
     except BadRequest as exc:
         message = str(exc).removeprefix("setting ")
         for prefix in (where, where.split(".")[0]):
             if message.startswith(prefix):
                 message = message[len(prefix) :].lstrip(".: ")
                 break
-        return [Problem(where, message)]
-    return []
+        problems.append(Problem(where, message))
+        return None
 
 
-def _stage_problems(settings: ProjectSettings, pipelines: dict[str, set[str]]) -> list[Problem]:
+def _stage_problems(rules: Rules, pipelines: dict[str, set[str]]) -> list[Problem]:
     problems = []
-    rules = [(f"pipeline_rules[{i}]", rule) for i, rule in enumerate(settings.pipeline_rules)]
-    rules += [("default rule", rule) for rule in DEFAULT_RULES if _reachable(rule, settings)]
-    for where, rule in rules:
+    own = [rule for _, rule in rules]
+    defaults = [("default rule", rule) for rule in DEFAULT_RULES if _reachable(rule, own)]
+    for where, rule in [*rules, *defaults]:
         if rule.pipeline not in pipelines:
             message = f"the portal has no pipeline {rule.pipeline!r}"
         elif rule.stage not in pipelines[rule.pipeline]:
@@ -163,19 +178,19 @@ def _stage_problems(settings: ProjectSettings, pipelines: dict[str, set[str]]) -
     return problems
 
 
-def _reachable(default: PipelineRule, settings: ProjectSettings) -> bool:
+def _reachable(default: PipelineRule, own: list[PipelineRule]) -> bool:
     """Whether some subscription can still fall through to this default rule: one of its
     statuses is not caught by a project rule that applies whatever the prices."""
-    catch_all = [r for r in settings.pipeline_rules if not r.price_ids]
+    catch_all = [r for r in own if not r.price_ids]
     return any(
         not any(not r.statuses or status in r.statuses for r in catch_all)
         for status in default.statuses
     )
 
 
-def _property_problems(settings: ProjectSettings, portal: Portal) -> list[Problem]:
+def _property_problems(mappings: list[tuple[str, str]], portal: Portal) -> list[Problem]:
     problems = []
-    for key, name in settings.metadata_mappings:
+    for key, name in mappings:
         found = portal.contact_property(name)
         if found is None:
             message = f"the portal has no contact property {name!r}"
@@ -189,4 +204,5 @@ def _property_problems(settings: ProjectSettings, portal: Portal) -> list[Proble
 
 def unknown_stages(settings: ProjectSettings, pipelines: dict[str, set[str]]) -> list[str]:
     """The rules naming what the portal lacks, as lines (the connect flow's warnings)."""
-    return [str(p) for p in _stage_problems(settings, pipelines)]
+    rules = [(f"pipeline_rules[{i}]", r) for i, r in enumerate(settings.pipeline_rules)]
+    return [str(p) for p in _stage_problems(rules, pipelines)]

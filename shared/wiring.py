@@ -211,19 +211,22 @@ def oauth_deps(settings: Settings) -> "OAuthDeps":
 
 
 def console_deps(settings: Settings) -> "ConsoleDeps":
-    """The console's: this mode's store, keys and clock, the accounts service, and the OAuth
-    flows behind its connect and disconnect buttons."""
+    """The console's: this mode's store, keys and clock, the accounts service, the OAuth flows
+    behind its connect and disconnect buttons, and the push's own Stripe and HubSpot clients for
+    the settings editor's reads."""
     from shared.accounts.service import Accounts
     from shared.console import web
     from shared.console.deps import ConsoleDeps
+    from shared.console.readers import Readers
     from shared.oauth import flows
 
     if settings.local:
         runtime = local_runtime(settings)
-        store, envelope, clock = runtime.store, runtime.envelope, runtime.clock
+        store, envelope, clock, push = runtime.store, runtime.envelope, runtime.clock, runtime.push
     else:
         store, clock = build_store(settings), SystemClock()
         envelope = Envelope(build_key_service(settings))
+        push = build_push(settings, store, envelope, clock)
     return ConsoleDeps(
         store=store,
         clock=clock,
@@ -238,4 +241,5 @@ def console_deps(settings: Settings) -> "ConsoleDeps":
             web.origin_of(settings.stripe_connect_base or flows.STRIPE_CONNECT_BASE),
             web.origin_of(settings.hubspot_auth_base),
         ),
+        readers=Readers(envelope, push.hubspot, push.stripe, push.refresher),
     )

@@ -2,8 +2,9 @@
 
     public    GET /  /security  /.well-known/security.txt  /console.css;  GET POST /contact
     auth      GET POST /sign-up  /sign-in;  POST /sign-out
-    projects  GET POST /projects;  GET /projects/<id>;  POST /projects/<id>/settings
+    projects  GET POST /projects;  GET /projects/<id>
               POST /projects/<id>/connect/<provider>  /projects/<id>/disconnect/<provider>
+    editor    GET POST /projects/<id>/settings  (the settings editor, its preview, JSON import)
     account   GET /account  /account/export;  POST /account/password  /account/close
 
 Every POST passes the CSRF and Origin checks below before any page code runs; every response
@@ -22,6 +23,7 @@ from shared.console import badges, web
 from shared.console.account import account
 from shared.console.auth import auth
 from shared.console.deps import ConsoleDeps
+from shared.console.editor import editor
 from shared.console.pages import EXTENSION, deps, page, session
 from shared.console.projects import projects
 from shared.console.public import public
@@ -32,7 +34,7 @@ __all__ = ["ConsoleDeps", "make_app"]
 HERE = Path(__file__).resolve().parent
 PRE_SESSION_POSTS = frozenset({"/sign-in", "/sign-up", "/contact"})
 MAX_FORM_BYTES = 64 * 1024
-BLUEPRINTS = (public, auth, projects, account)
+BLUEPRINTS = (public, auth, projects, editor, account)
 
 
 def make_app(console: ConsoleDeps) -> flask.Flask:

@@ -8,6 +8,7 @@ from shared.accounts.service import Accounts
 from shared.accounts.sessions import Session
 from shared.clock import Clock
 from shared.console import web
+from shared.console.readers import Readers
 from shared.store.base import Store
 
 
@@ -30,3 +31,5 @@ class ConsoleDeps:
     flows: Flows | None = None  # shared.oauth.flows; None only in tests that never connect
     oauth: Any = None  # its OAuthDeps
     form_hosts: tuple[str, ...] = web.AUTHORIZE_HOSTS
+    # the settings editor's reads of the portal and the subscriptions; None: values only
+    readers: Readers | None = None

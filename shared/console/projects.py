@@ -4,18 +4,16 @@ Every route that takes an id reads the project through ``shared.accounts.access`
 signed-in account, so another account's project answers 404 exactly like a missing one.
 """
 
-import json
 from typing import Any
 
 import flask
 from werkzeug.wrappers import Response
 
-from shared import audit, settings_check
 from shared.accounts import access
 from shared.accounts.ids import new_id
 from shared.accounts.sessions import Session
 from shared.console import badges
-from shared.console.pages import audit_client, deps, page, redirect, signed_in
+from shared.console.pages import deps, page, redirect, signed_in
 from shared.errors import BadRequest, ConfigError, NotFound
 from shared.project_settings import ProjectSettings
 from shared.store.base import Doc
@@ -43,7 +41,7 @@ def listing(current: Session) -> Response:
 def project_page(current: Session, project_id: str, status: int = 200, **extra: Any) -> Response:
     store = deps().store
     project = access.project_for(store, current.account_id, project_id)
-    settings = ProjectSettings.from_doc(project.get("settings")).to_doc()
+    settings = ProjectSettings.from_doc(project.get("settings"))
     latest = outcomes.for_project(store, project_id)[:20]
     return page(
         "project.html",
@@ -52,7 +50,7 @@ def project_page(current: Session, project_id: str, status: int = 200, **extra: 
         project=project,
         outcomes=latest,
         sync=badges.sync(project, latest, deps().clock.now()),
-        settings_json=extra.pop("settings_json", json.dumps(settings, indent=2)),
+        settings=settings,
         **extra,
     )
 
@@ -61,24 +59,6 @@ def project_page(current: Session, project_id: str, status: int = 200, **extra: 
 @signed_in
 def show(current: Session, project_id: str) -> Response:
     return project_page(current, project_id)
-
-
-@projects.post("/projects/<project_id>/settings")
-@signed_in
-def save_settings(current: Session, project_id: str) -> Response:
-    store = deps().store
-    project = access.project_for(store, current.account_id, project_id)
-    text = flask.request.form.get("settings", "")
-    try:
-        new = ProjectSettings.from_doc(settings_check.load_json(text))
-    except BadRequest as exc:
-        return project_page(current, project_id, 400, error=str(exc), settings_json=text)
-    store.put("projects", project_id, {**project, "settings": new.to_doc()})
-    audit.record(
-        store, deps().clock, current.account_id, "settings_changed",
-        project_id=project_id, client=audit_client(),
-    )  # fmt: skip
-    return redirect(f"/projects/{project_id}")
 
 
 @projects.post("/projects/<project_id>/connect/<provider>")
