@@ -20,6 +20,7 @@ from shared.sync.push import PushDeps
 from shared.webhook.ingest import IngestDeps
 
 if TYPE_CHECKING:
+    from shared.console.deps import ConsoleDeps
     from shared.oauth.flows import OAuthDeps
 
 DEAD_LETTER_TTL_SECONDS = 30 * 24 * 3600
@@ -202,3 +203,38 @@ def oauth_deps(settings: Settings) -> "OAuthDeps":
         return local_runtime(settings).oauth()
     store = build_store(settings)
     return build_oauth(settings, store, Envelope(build_key_service(settings)), SystemClock())
+
+
+def console_deps(settings: Settings) -> "ConsoleDeps":
+    """The console's: this mode's store, keys and clock, the accounts service, the OAuth flows
+    behind its connect and disconnect buttons, and the push's own Stripe and HubSpot clients for
+    the settings editor's reads."""
+    from shared.accounts.service import Accounts
+    from shared.console import web
+    from shared.console.deps import ConsoleDeps
+    from shared.console.readers import Readers
+    from shared.oauth import flows
+
+    if settings.local:
+        runtime = local_runtime(settings)
+        store, envelope, clock, push = runtime.store, runtime.envelope, runtime.clock, runtime.push
+    else:
+        store, clock = build_store(settings), SystemClock()
+        envelope = Envelope(build_key_service(settings))
+        push = build_push(settings, store, envelope, clock)
+    return ConsoleDeps(
+        store=store,
+        clock=clock,
+        accounts=Accounts(store, clock),
+        public_url=settings.public_url,
+        local=settings.local,
+        proxy_hops=0 if settings.local else web.LOAD_BALANCER_HOPS,
+        flows=flows,
+        oauth=build_oauth(settings, store, envelope, clock),
+        # Connect posts redirect to the providers' authorize pages: CSP form-action allows them.
+        form_hosts=(
+            web.origin_of(settings.stripe_connect_base or flows.STRIPE_CONNECT_BASE),
+            web.origin_of(settings.hubspot_auth_base),
+        ),
+        readers=Readers(envelope, push.hubspot, push.stripe, push.refresher),
+    )

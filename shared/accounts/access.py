@@ -5,6 +5,9 @@ another account answers exactly like a missing one: ``NotFound`` (404), so ids c
 
 import re
 
+from shared.accounts import sessions
+from shared.accounts.sessions import Session
+from shared.clock import Clock
 from shared.errors import NotFound
 from shared.store.base import Doc, Store
 
@@ -19,6 +22,20 @@ def account_for(store: Store, account_id: str) -> Doc:
     if account is None or account.get("status", "open") != "open":
         raise NotFound("no such account")
     return account
+
+
+def live_session(store: Store, clock: Clock, token: str | None) -> Session | None:
+    """The cookie's session when its account is still open. A session of a closed (or deleted)
+    account is ended here: closing revokes them all, but one started while the account was
+    being closed would otherwise outlive it."""
+    session = sessions.load(store, clock, token)
+    if session is None:
+        return None
+    account = store.get("accounts", session.account_id)
+    if account is None or account.get("status", "open") != "open":
+        sessions.end(store, session.token)
+        return None
+    return session
 
 
 def project_for(store: Store, account_id: str, project_id: str) -> Doc:

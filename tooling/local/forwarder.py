@@ -46,7 +46,10 @@ class Forwarder:
                 if event.id in self._seen:
                     continue
                 # A 5xx means "retry later", as it would to Stripe: keep it unseen.
-                if self.deliver(json.dumps(event.to_dict()).encode()) < 500:
+                # for_json: a price's unit_amount_decimal goes out as the string Stripe sends,
+                # not a Decimal that json cannot encode (it killed this thread).
+                body = json.dumps(event.to_dict(for_json=True)).encode()
+                if self.deliver(body) < 500:
                     self._seen.add(event.id)
                     sent += 1
         return sent
