@@ -64,7 +64,6 @@ class Accounts:
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
         self.throttle = Throttle(store, clock)
-        self.hasher.warm_up()
 
     def sign_up(self, email: str, password: str, client: str) -> Session:
         email = normalise_email(email)
