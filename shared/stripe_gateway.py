@@ -14,6 +14,7 @@ from typing import Any
 import stripe
 
 from shared.errors import PermanentFailure, RemoteUnavailable
+from shared.stripe_version import API_VERSION
 
 # Stripe object kind -> its service on the client
 SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
@@ -42,6 +43,7 @@ class StripeGateway:
         bases = {"api": api_base, "connect": connect_base}
         self._client = stripe.StripeClient(
             api_key,
+            stripe_version=API_VERSION,
             client_id=client_id or None,
             base_addresses={k: v for k, v in bases.items() if v},  # type: ignore[arg-type]
             http_client=stripe.RequestsClient(timeout=timeout),

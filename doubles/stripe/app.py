@@ -185,7 +185,8 @@ class StripeDouble(BillingHelpers, Served):
             self._stopping.wait(self.latency)
         with self._lock:
             entry = {"method": request.method, "path": request.path, "account": account_id}
-            self.requests.append({**entry, "status": status})
+            version = request.headers.get("Stripe-Version")
+            self.requests.append({**entry, "status": status, "version": version})
         response = Response(body, status=status, headers=headers, content_type="application/json")
         return response(environ, start_response)
 
