@@ -23,10 +23,16 @@ SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
     "invoice": lambda client: client.v1.invoices,
     "charge": lambda client: client.v1.charges,
     "refund": lambda client: client.v1.refunds,
+    "dispute": lambda client: client.v1.disputes,
+    "credit_note": lambda client: client.v1.credit_notes,
+    "coupon": lambda client: client.v1.coupons,
     "product": lambda client: client.v1.products,
     "price": lambda client: client.v1.prices,
     "checkout.session": lambda client: client.v1.checkout.sessions,
 }
+# Read only to complete another kind, never an event's: a subscription item discount's coupon,
+# which no expansion of a subscription list reaches (Stripe expands four levels at most).
+COMPLETING = ("coupon",)
 MAX_PAGES = 20  # 2,000 objects of one kind for one customer: beyond that, say so rather than hang
 
 

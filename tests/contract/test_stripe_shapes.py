@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from shared.stripe_version import API_VERSION
-from tests.contract import stripe_types
-from tests.contract.stripe_types import check
+from tests.contract import stripe_shapes, stripe_types
+from tests.contract.stripe_shapes import check
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe"
 EXAMPLES: dict[str, dict[str, Any]] = json.loads((FIXTURES / "fixtures3.json").read_text())[
@@ -64,7 +64,7 @@ def test_a_2023_invoice_is_refused_for_its_subscription_charge_and_line_prices()
 
 def test_a_2023_discount_with_its_coupon_inside_is_refused_and_lacks_its_source() -> None:
     assert check(OLD["discount"]) == [f"discount.coupon: no such field in {API_VERSION} (Discount)"]
-    assert stripe_types.missing(OLD["discount"], EXAMPLES["discount"]) == [
+    assert stripe_shapes.missing(OLD["discount"], EXAMPLES["discount"]) == [
         "discount.customer_account",
         "discount.source",
         "discount.subscription_item",
@@ -104,10 +104,10 @@ def test_expansions_reach_into_list_objects_through_data() -> None:
 
 
 def test_field_paths_the_code_reads_are_checked_through_nested_and_expandable_types() -> None:
-    assert stripe_types.field_path("invoice", "parent.subscription_details.subscription") == []
-    assert stripe_types.field_path("discount", "source.coupon.percent_off") == []
-    assert stripe_types.field_path("line_item", "pricing.price_details.price.product") == []
-    assert stripe_types.field_path("invoice", "subscription") == [
+    assert stripe_shapes.field_path("invoice", "parent.subscription_details.subscription") == []
+    assert stripe_shapes.field_path("discount", "source.coupon.percent_off") == []
+    assert stripe_shapes.field_path("line_item", "pricing.price_details.price.product") == []
+    assert stripe_shapes.field_path("invoice", "subscription") == [
         f"invoice.subscription: subscription is not a field of Invoice in {API_VERSION}"
     ]
-    assert stripe_types.field_path("subscription", "current_period_end") != []
+    assert stripe_shapes.field_path("subscription", "current_period_end") != []
