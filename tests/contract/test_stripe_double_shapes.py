@@ -11,6 +11,7 @@ expandable fields ids unless expanded, includable fields only when expanded.
 """
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,9 @@ import requests
 from doubles.stripe import StripeDouble
 from doubles.stripe.wire import API_VERSION as DOUBLE_VERSION
 from shared.stripe_version import API_VERSION
-from tests.contract.stripe_shapes import check, missing
+from shared.sync.reads import SUBSCRIPTION_LIST_EXPAND
+from tests.contract.stripe_shapes import check, field_path, missing
+from tests.contract.stripe_types import resources
 
 EXAMPLES = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "fixtures3.json").read_text()
@@ -247,3 +250,95 @@ def test_a_request_for_another_version_is_refused_not_answered_in_the_wrong_shap
     )
     assert response.status_code == 400
     assert API_VERSION in response.json()["error"]["message"]
+
+
+# -- docs/stripe-fields.md: every field the code reads ------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+_ROW = re.compile(r"^\| `([^`]+)` \| ([^|]+) \| ([^|]+) \|$")
+
+
+def field_rows() -> list[tuple[str, str, list[str], set[str]]]:
+    """(kind, path, modules, checks) of each row of docs/stripe-fields.md."""
+    kinds = sorted(resources(), key=len, reverse=True)
+    rows = []
+    for line in (ROOT / "docs" / "stripe-fields.md").read_text().splitlines():
+        found = _ROW.match(line)
+        if not found or found.group(1) == "field":
+            continue
+        field, modules, checks = found.groups()
+        kind = next(k for k in kinds if field.startswith(k + "."))
+        rows.append(
+            (
+                kind,
+                field.removeprefix(kind + "."),
+                re.findall(r"shared/[\w/]+\.py", modules),
+                {c.strip() for c in checks.split(",")},
+            )
+        )
+    return rows
+
+
+def samples(world: World) -> dict[str, list[dict[str, Any]]]:
+    """Objects of each kind, read as Omniroo reads them."""
+    subs = world.all("/v1/subscriptions", SUBSCRIPTION_LIST_EXPAND, status="all")
+    customers = world.all("/v1/customers", ("data.discount.source.coupon",))
+    invoices = world.all("/v1/invoices")
+    items = [i for s in subs for i in s["items"]["data"]]
+    return {
+        "customer": customers,
+        "subscription": subs,
+        "subscription_item": items,
+        "price": world.all("/v1/prices"),
+        "product": world.all("/v1/products"),
+        "coupon": world.all("/v1/coupons"),
+        "discount": [
+            *(c["discount"] for c in customers if c["discount"]),
+            *(d for owner in (*subs, *items) for d in owner["discounts"]),
+        ],
+        "invoice": invoices,
+        "line_item": [line for i in invoices for line in i["lines"]["data"]],
+        "charge": world.all("/v1/charges"),
+        "refund": world.all("/v1/refunds"),
+        "dispute": world.all("/v1/disputes"),
+        "credit_note": world.all("/v1/credit_notes"),
+        "checkout.session": world.all("/v1/checkout/sessions"),
+        "event": world.double.events(world.account),
+    }
+
+
+def carries(obj: Any, path: list[str]) -> bool:
+    """Every step of ``path`` is a key, down to a null or the end (lists: every element)."""
+    if not path or obj is None:
+        return True
+    if isinstance(obj, list):
+        return all(carries(item, path) for item in obj)
+    return isinstance(obj, dict) and path[0] in obj and carries(obj[path[0]], path[1:])
+
+
+def test_the_field_table_names_real_readers() -> None:
+    rows = field_rows()
+    assert len(rows) > 100
+    for kind, path, modules, checks in rows:
+        assert modules, f"{kind}.{path}: no module named"
+        assert all((ROOT / m).is_file() for m in modules), modules
+        assert checks <= {"types", "double", "notification"}, checks
+
+
+@pytest.mark.parametrize(
+    ("kind", "path"), [(k, p) for k, p, _, checks in field_rows() if "types" in checks]
+)
+def test_every_field_the_code_reads_is_in_the_pinned_version(kind: str, path: str) -> None:
+    assert field_path(kind, path) == []
+
+
+def test_every_field_the_code_reads_is_carried_by_the_doubles_objects(world: World) -> None:
+    found = samples(world)
+    lacking = [
+        f"{kind}.{path}"
+        for kind, path, _, checks in field_rows()
+        if "double" in checks
+        for obj in found[kind] or [None]
+        if obj is None or not carries(obj, path.split("."))
+    ]
+    assert lacking == []

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+import stripe
 
 from shared.webhook import event
 from shared.webhook.signature import sign
@@ -130,3 +131,25 @@ def test_a_thin_discount_event_syncs_the_customer_its_url_names(stack: Stack) ->
     nowhere = {"type": "discount", "url": "/v1/discounts/di_1"}
     with pytest.raises(event.BadRequest, match="names no owner"):
         event.parse(json.dumps(thin(stack, "v1.customer.discount.created", nowhere)).encode())
+
+
+def test_our_thin_event_is_one_stripe_pythons_own_parser_verifies_and_reads(stack: Stack) -> None:
+    """The thin payload these tests send is the one Stripe sends: the library's parser (which
+    checks the same Stripe-Signature) reads it as a typed v1.customer.created notification."""
+    related = {"id": "cus_1", "type": "customer", "url": "/v1/customers/cus_1"}
+    body = json.dumps(thin(stack, "v1.customer.created", related)).encode()
+    header = sign(body, SECRETS[0], int(time.time()))
+    client = stripe.StripeClient("sk_test_parser")
+    notification: Any = client.parse_event_notification(body, header, SECRETS[0])
+    assert type(notification).__name__ == "V1CustomerCreatedEventNotification"
+    assert (notification.id, notification.type, str(notification.context)) == (
+        "evt_test_65RM8sQ6Ib9aBcDeFgHiJkLmNoPqRsTuVwXyZ012",
+        "v1.customer.created",
+        stack.account,
+    )
+    assert (notification.related_object.id, notification.related_object.type) == (
+        "cus_1",
+        "customer",
+    )
+    head = event.parse(body)
+    assert (head.type, head.object_id, head.account) == ("customer.created", "cus_1", stack.account)
