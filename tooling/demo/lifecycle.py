@@ -25,7 +25,7 @@ class Snapshot:
     lifetime_value: str
     status: str
     delinquent: str
-    last_payment: str
+    last_payment: str = ""
 
 
 Deliver = Callable[[dict[str, Any]], None]
