@@ -14,6 +14,7 @@ from typing import Any
 import stripe
 
 from shared.errors import PermanentFailure, RemoteUnavailable
+from shared.stripe_version import API_VERSION
 
 # Stripe object kind -> its service on the client
 SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
@@ -22,10 +23,16 @@ SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
     "invoice": lambda client: client.v1.invoices,
     "charge": lambda client: client.v1.charges,
     "refund": lambda client: client.v1.refunds,
+    "dispute": lambda client: client.v1.disputes,
+    "credit_note": lambda client: client.v1.credit_notes,
+    "coupon": lambda client: client.v1.coupons,
     "product": lambda client: client.v1.products,
     "price": lambda client: client.v1.prices,
     "checkout.session": lambda client: client.v1.checkout.sessions,
 }
+# Read only to complete another kind, never an event's: a subscription item discount's coupon,
+# which no expansion of a subscription list reaches (Stripe expands four levels at most).
+COMPLETING = ("coupon",)
 MAX_PAGES = 20  # 2,000 objects of one kind for one customer: beyond that, say so rather than hang
 
 
@@ -42,6 +49,7 @@ class StripeGateway:
         bases = {"api": api_base, "connect": connect_base}
         self._client = stripe.StripeClient(
             api_key,
+            stripe_version=API_VERSION,
             client_id=client_id or None,
             base_addresses={k: v for k, v in bases.items() if v},  # type: ignore[arg-type]
             http_client=stripe.RequestsClient(timeout=timeout),

@@ -139,7 +139,8 @@ def test_billing_lifecycle_on_real_parts_leaves_no_billing_data(
         lambda step: lifecycle.snapshot(hubspot_double, portal_id, step),
     )
     assert [(s.deal_stage, s.mrr) for s in shots][-1] == ("closedlost", "0.00")
-    assert shots[1].mrr == "777.13" and shots[4].lifetime_value == "3108.52"
+    assert shots[1].mrr == "777.13" and shots[5].lifetime_value == "2875.38"
+    assert shots[-2].lifetime_value == "1998.25"  # the credit note and the lost dispute
     client = firestore.Client(project=gcp["project"], credentials=AnonymousCredentials())
     collections = {c.id: [(d.id, d.to_dict()) for d in c.stream()] for c in client.collections()}
     assert store_violations(collections) == []

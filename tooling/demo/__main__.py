@@ -131,6 +131,7 @@ def show_lifecycle(stripe: Any, hubspot: Any, runtime: wiring.LocalRuntime, deli
                 "lifetime value",
                 "status",
                 "delinquent",
+                "last payment",
             ],
             [
                 [
@@ -141,6 +142,7 @@ def show_lifecycle(stripe: Any, hubspot: Any, runtime: wiring.LocalRuntime, deli
                     s.lifetime_value,
                     s.status,
                     s.delinquent,
+                    s.last_payment,
                 ]
                 for s in shots
             ],

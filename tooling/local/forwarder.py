@@ -12,6 +12,7 @@ from collections.abc import Callable
 import requests
 import stripe
 
+from shared.stripe_version import API_VERSION
 from shared.webhook.signature import sign
 
 
@@ -25,7 +26,9 @@ class Forwarder:
         accounts: Callable[[], list[str]],
         interval: float = 0.3,
     ) -> None:
-        self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base})
+        self._client = stripe.StripeClient(
+            api_key, stripe_version=API_VERSION, base_addresses={"api": api_base}
+        )
         self._target, self._secret, self._accounts = target_url, secret, accounts
         self._interval = interval
         self._seen: set[str] = set()

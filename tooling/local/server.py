@@ -24,6 +24,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 from shared import logs
+from shared.stripe_version import API_VERSION
 from tooling.local import env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,9 @@ def build(index: Callable[[], str] | None = None) -> WSGIApp:
         extra = index() if index else ""
         return (
             "<!doctype html><html lang=en><title>Omniroo (local)</title>"
-            f"<h1>Omniroo, running locally</h1><table>{rows}</table>{extra}</html>"
+            "<h1>Omniroo, running locally</h1>"
+            f"<p>Stripe API version <code>{API_VERSION}</code></p>"
+            f"<table>{rows}</table>{extra}</html>"
         )
 
     mounts = {
@@ -102,6 +105,7 @@ def main() -> None:
     else:
         print("Using the Stripe and HubSpot configured in .env / the environment.", flush=True)
     print(f"Omniroo listening on http://{HOST}:{PORT}", flush=True)
+    print(f"  Stripe API version {API_VERSION} (shared/stripe_version.py)", flush=True)
     for method, path, name in ROUTES:
         print(f"  {method:5} http://{HOST}:{PORT}{path}  ({name})", flush=True)
     run_simple(HOST, PORT, build(index), threaded=True, use_reloader=False)
