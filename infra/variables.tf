@@ -122,7 +122,7 @@ variable "notification_channel" {
 }
 
 variable "stripe_webhook_ips" {
-  description = "Stripe's published webhook source addresses (https://stripe.com/files/ips/ips_webhooks.json). Requests from them to the webhook path skip the per-address rate limit and the WAF rules; the signature is still checked. Empty: no exemption."
+  description = "Stripe's published webhook source addresses (https://stripe.com/files/ips/ips_webhooks.json). Requests from them to the webhook path skip the per-address rate limit; the signature is still checked. The WAF rules never inspect the webhook path, whatever its sender (its signature authenticates it). Empty: every sender to the webhook is rate-limited."
   type        = list(string)
   default     = []
 
