@@ -166,16 +166,17 @@ resource "google_compute_security_policy" "edge" {
   }
 
   # Stripe's own addresses posting to the webhook skip the per-address limit too: bursts at the
-  # start of every month would hit it.
+  # start of every month would hit it. An advanced match condition takes at most five
+  # subexpressions, so each rule names the path and at most four of the addresses.
   dynamic "rule" {
-    for_each = length(local.stripe_ranges) > 0 ? [1] : []
+    for_each = { for i, ranges in chunklist(local.stripe_ranges, 4) : i => ranges }
     content {
-      priority    = 100
+      priority    = 100 + rule.key
       action      = "allow"
-      description = "Stripe webhook deliveries"
+      description = "Stripe webhook deliveries (${rule.key + 1} of ${ceil(length(local.stripe_ranges) / 4)})"
       match {
         expr {
-          expression = "request.path == '${local.public_functions["stripe_webhook"].path}' && (${join(" || ", [for r in local.stripe_ranges : "inIpRange(origin.ip, '${r}')"])})"
+          expression = "request.path == '${local.public_functions["stripe_webhook"].path}' && (${join(" || ", [for r in rule.value : "inIpRange(origin.ip, '${r}')"])})"
         }
       }
     }
