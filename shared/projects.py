@@ -10,6 +10,7 @@ from typing import Any
 
 from shared import tokens
 from shared.accounts.ids import new_id
+from shared.accounts.service import email_held
 from shared.connections import route_key
 from shared.crypto.envelope import Envelope
 from shared.errors import BadRequest
@@ -60,7 +61,7 @@ def create_account(store: Store, email: str, now: float) -> str:
     if not _EMAIL.match(email):
         raise BadRequest("email: not a valid address")
     account_id = new_id("acc")
-    if store.find("accounts", "email", email):
+    if email_held(store, email):
         raise BadRequest("email: an account with this address exists")
     store.put("accounts", account_id, {"email": email, "created_at": now, "status": "open"})
     return account_id

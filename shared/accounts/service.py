@@ -1,7 +1,8 @@
 """Sign up, sign in, sign out and password change: the flows the console pages call.
 
-- An email is normalised (trimmed, lower case) and unique: sign-up claims the SHA-256 of it in
-  ``account_emails`` with an atomic create, so two racing sign-ups cannot both get it.
+- An email is normalised (trimmed, lower case) and unique among open accounts: sign-up claims the
+  SHA-256 of it in ``account_emails`` with an atomic create, so two racing sign-ups cannot both
+  get it; closing the account deletes the claim, so the address can sign up again.
 - The password hash lives in ``credentials`` (one document per account id), apart from the
   account document that pages read all the time.
 - Sign-in gives one answer for a wrong password, an unknown email and a closed account, and spends
@@ -73,8 +74,7 @@ class Accounts:
         attempt = self.throttle.admit_client(client)
         hashed = self.hasher.hash(password)
         account_id = new_id("acc")
-        # The find catches accounts made before emails were claimed (the CLI's create_account).
-        if self.store.find("accounts", "email", email) or not self.store.create(
+        if email_held(self.store, email) or not self.store.create(
             EMAILS, digest(email), {"account_id": account_id}
         ):
             attempt.failed()
@@ -180,6 +180,15 @@ class Accounts:
     def _set_password(self, account_id: str, password: str) -> None:
         doc: Doc = {"password_hash": self.hasher.hash(password), "changed_at": self.clock.now()}
         self.store.put(CREDENTIALS, account_id, doc)
+
+
+def email_held(store: Store, email: str) -> bool:
+    """Whether an open account has ``email``. A closed account gives its claim back at closure;
+    the document of an account made before emails were claimed (the CLI's) holds it while open."""
+    claim = store.get(EMAILS, digest(email))
+    if claim is not None:
+        return True
+    return any(doc.get("status") != "closed" for _, doc in store.find("accounts", "email", email))
 
 
 def _address(client: str) -> str:
