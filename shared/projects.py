@@ -17,8 +17,8 @@ from shared.errors import BadRequest
 from shared.project_settings import ProjectSettings
 from shared.store.base import Doc, Store
 
-_ACCOUNT_ID = re.compile(r"^acct_[0-9A-Za-z]{1,255}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ACCOUNT_ID = re.compile(r"acct_[0-9A-Za-z]{1,255}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def add_unconnected(store: Store, account_id: str, name: str, livemode: bool, no
 
 def create_account(store: Store, email: str, now: float) -> str:
     email = email.strip().lower()
-    if not _EMAIL.match(email):
+    if not _EMAIL.fullmatch(email):
         raise BadRequest("email: not a valid address")
     account_id = new_id("acc")
     if email_held(store, email):
@@ -72,7 +72,7 @@ def create_project(store: Store, envelope: Envelope, new: NewProject, now: float
     same Stripe account and mode, which would make routing ambiguous."""
     if store.get("accounts", new.account_id) is None:
         raise BadRequest("account: no such account")
-    if not _ACCOUNT_ID.match(new.stripe_account):
+    if not _ACCOUNT_ID.fullmatch(new.stripe_account):
         raise BadRequest("stripe_account: expected acct_...")
     if not new.hubspot_token.strip():
         raise BadRequest("hubspot_token: empty")

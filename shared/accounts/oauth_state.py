@@ -96,13 +96,13 @@ def consume(
 
 # A same-origin path: one "/", then no second "/" or "\" (which browsers read as "//host"), and
 # only the printable ASCII that a path, query and fragment may hold.
-_SAFE_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%]*$")
+_SAFE_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/?#%]*")
 _MAX_NEXT_LENGTH = 2000
 
 
 def safe_next(next_param: str | None, default: str = "/") -> str:
     """``next_param`` when it is a relative path on this site, else ``default``."""
-    if not next_param or len(next_param) > _MAX_NEXT_LENGTH or not _SAFE_PATH.match(next_param):
+    if not next_param or len(next_param) > _MAX_NEXT_LENGTH or not _SAFE_PATH.fullmatch(next_param):
         return default
     parts = urlsplit(next_param)
     if parts.scheme or parts.netloc:

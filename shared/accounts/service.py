@@ -39,7 +39,7 @@ from shared.store.base import Doc, Store
 EMAILS = "account_emails"
 CREDENTIALS = "credentials"
 MAX_EMAIL_LENGTH = 254
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _NO_ACCOUNT = "-"  # a document id that never exists, so every path makes the same reads
 
 
@@ -68,7 +68,7 @@ class Accounts:
 
     def sign_up(self, email: str, password: str, client: str) -> Session:
         email = normalise_email(email)
-        if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
             raise BadRequest("email: not a valid address")
         check_new(password, (email,))
         attempt = self.throttle.admit_client(client)
@@ -194,4 +194,4 @@ def email_held(store: Store, email: str) -> bool:
 def _address(client: str) -> str:
     """The client address as the audit trail keeps it ("" when it is not an address)."""
     client = (client or "").strip()
-    return client if re.match(r"^[0-9A-Fa-f.:]{2,45}$", client) else ""
+    return client if re.fullmatch(r"[0-9A-Fa-f.:]{2,45}", client) else ""
