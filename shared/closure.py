@@ -6,9 +6,10 @@
   the OAuth flows are deployed (it deauthorizes at Stripe and deletes the refresh token at
   HubSpot); the HubSpot tokens here are deleted and the route removed either way, so no event is
   synced for the account again;
-- the password hash, OAuth states, sessions and sign-in throttle entries of the account go now;
-- every record that remains (the account, its email claim, projects, audit entries, the outcomes,
-  event marks and dead letters of its projects) gets ``expire_at`` no later than closure + 29 days:
+- the password hash, OAuth states, sessions, sign-in throttle entries and email claim of the
+  account go now (so the address can sign up again at once);
+- every record that remains (the account, its projects, audit entries, the outcomes, event marks
+  and dead letters of its projects) gets ``expire_at`` no later than closure + 29 days:
   Firestore's TTL deletes them within about a day after that, and the ``purge`` job is the
   guarantee, so the security page's "deleted within 30 days" holds;
 - the audit trail says ``account_closed``.
@@ -95,7 +96,7 @@ def close(deps: ClosureDeps, session: Session, password: str, client: str) -> fl
         store, email, [client] + [e.get("client", "") for e in audit.trail(store, account_id)]
     )
     for doc_id, _ in store.find(EMAILS, "account_id", account_id):
-        cap(store, EMAILS, doc_id, limit)
+        store.delete(EMAILS, doc_id)  # the address may sign up again at once
     cap(store, "accounts", account_id, limit, status="closed", closed_at=now)
     audit.record(store, deps.clock, account_id, "account_closed", client=_address(client))
     audit.expire_account(store, account_id, now)

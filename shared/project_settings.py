@@ -33,8 +33,9 @@ _CHOICES = {
     "on_customer_deleted": ("flag", "archive"),
     "company_matching": ("off", "domain", "metadata", "domain_or_metadata"),
 }
-_PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
-_PRICE = re.compile(r"^price_[0-9A-Za-z]+$")
+# \Z, not $ ($ also matches before a final newline): these patterns are used with .match
+_PROPERTY = re.compile(r"[a-z][a-z0-9_]{0,99}\Z")
+_PRICE = re.compile(r"price_[0-9A-Za-z]+\Z")
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,15 @@ from typing import Any
 
 from shared import tokens
 from shared.accounts.ids import new_id
+from shared.accounts.service import email_held
 from shared.connections import route_key
 from shared.crypto.envelope import Envelope
 from shared.errors import BadRequest
 from shared.project_settings import ProjectSettings
 from shared.store.base import Doc, Store
 
-_ACCOUNT_ID = re.compile(r"^acct_[0-9A-Za-z]{1,255}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ACCOUNT_ID = re.compile(r"acct_[0-9A-Za-z]{1,255}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,10 @@ def add_unconnected(store: Store, account_id: str, name: str, livemode: bool, no
 
 def create_account(store: Store, email: str, now: float) -> str:
     email = email.strip().lower()
-    if not _EMAIL.match(email):
+    if not _EMAIL.fullmatch(email):
         raise BadRequest("email: not a valid address")
     account_id = new_id("acc")
-    if store.find("accounts", "email", email):
+    if email_held(store, email):
         raise BadRequest("email: an account with this address exists")
     store.put("accounts", account_id, {"email": email, "created_at": now, "status": "open"})
     return account_id
@@ -71,7 +72,7 @@ def create_project(store: Store, envelope: Envelope, new: NewProject, now: float
     same Stripe account and mode, which would make routing ambiguous."""
     if store.get("accounts", new.account_id) is None:
         raise BadRequest("account: no such account")
-    if not _ACCOUNT_ID.match(new.stripe_account):
+    if not _ACCOUNT_ID.fullmatch(new.stripe_account):
         raise BadRequest("stripe_account: expected acct_...")
     if not new.hubspot_token.strip():
         raise BadRequest("hubspot_token: empty")

@@ -13,12 +13,12 @@ from shared.store.base import Doc, Store
 
 # Ids as Omniroo makes them (``prj_`` + hex); anything else cannot name a record, and a "/" would
 # be a path to Firestore.
-_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 
 def account_for(store: Store, account_id: str) -> Doc:
     """The open account ``account_id``; NotFound when it is missing or closed."""
-    account = store.get("accounts", account_id) if _ID.match(account_id or "") else None
+    account = store.get("accounts", account_id) if _ID.fullmatch(account_id or "") else None
     if account is None or account.get("status", "open") != "open":
         raise NotFound("no such account")
     return account
@@ -40,7 +40,7 @@ def live_session(store: Store, clock: Clock, token: str | None) -> Session | Non
 
 def project_for(store: Store, account_id: str, project_id: str) -> Doc:
     """The project ``project_id`` when it belongs to ``account_id``; NotFound otherwise."""
-    if not account_id or not _ID.match(project_id or ""):
+    if not account_id or not _ID.fullmatch(project_id or ""):
         raise NotFound("no such project")
     project = store.get("projects", project_id)
     if project is None or project.get("account_id") != account_id:

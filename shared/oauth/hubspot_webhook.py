@@ -16,12 +16,16 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 
 from shared import connections
 from shared.errors import BadRequest, SignatureError
 from shared.oauth.flows import OAuthDeps
 
 TOLERANCE_MS = 5 * 60 * 1000
+# ASCII digits only: str.isdigit() also accepts '²' (which int() refuses) and int() takes other
+# scripts' digits; 15 digits of milliseconds reach the year 33658.
+_MILLIS = re.compile(r"[0-9]{1,15}")
 UNINSTALL_TYPES = frozenset({"app.uninstalled", "app.uninstall", "app_lifecycle_event.uninstall"})
 
 
@@ -41,7 +45,7 @@ def verify(
     timestamp: str | None,
     now: float,
 ) -> None:
-    if not secret or not signature or not timestamp or not timestamp.isdigit():
+    if not secret or not signature or not timestamp or not _MILLIS.fullmatch(timestamp):
         raise SignatureError("missing HubSpot signature")
     if abs(int(timestamp) - int(now * 1000)) > TOLERANCE_MS:
         raise SignatureError("HubSpot signature timestamp out of tolerance")

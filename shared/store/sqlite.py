@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS docs (
 """
 
 # Field names become part of a JSON path; keep them to what a path can hold without quoting.
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SqliteStore:
@@ -94,7 +94,7 @@ class SqliteStore:
         return current if new is None else _load(_dump(new))
 
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
-        if not _FIELD.match(field):
+        if not _FIELD.fullmatch(field):
             raise ValueError(f"unsupported field name: {field!r}")
         path = f"$.{field}"
         args: list[object]

@@ -67,7 +67,7 @@ def parse(body: bytes) -> EventHead:
     """Parse a *verified* body. Raises ``BadRequest`` naming the first bad field."""
     try:
         raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # nesting deeper than the stack
         raise BadRequest("malformed event: body is not JSON") from exc
     if not isinstance(raw, dict):
         raise BadRequest("malformed event: body is not a JSON object")

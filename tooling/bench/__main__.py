@@ -5,6 +5,7 @@
 2. Webhook requests per second through functions-framework's app against a bare
    functions-framework handler, same client, same process, same run.
 3. HubSpot and Stripe calls per customer event on the full local path (aim: 1 HubSpot call).
+4. The webhook under 50, 200 and 500 concurrent senders through gunicorn (``load.py``).
 """
 
 import json
@@ -190,8 +191,10 @@ if __name__ == "__main__":
     import logging
 
     from shared import logs
+    from tooling.bench import load
 
     logs.setup(logging.WARNING)  # per-request info lines would drown the figures
     cold_start.run(RUNS)
     webhook_throughput()
     calls_per_event()
+    load.run()

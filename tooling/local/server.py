@@ -17,11 +17,12 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 import functions_framework
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from shared import logs
 from shared.stripe_version import API_VERSION
@@ -41,6 +42,19 @@ ROUTES = (
 LOCAL_PATHS = ("/healthz", "/sandbox")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class AccessLog(WSGIRequestHandler):
+    """werkzeug's access log with the path only: an OAuth callback's query carries a one-time
+    code and state, which no log should keep."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        full = self.path
+        self.path = urlsplit(full).path
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = full
 
 
 def function_app(name: str, signature_type: str = "http") -> WSGIApp:
@@ -108,7 +122,9 @@ def main() -> None:
     print(f"  Stripe API version {API_VERSION} (shared/stripe_version.py)", flush=True)
     for method, path, name in ROUTES:
         print(f"  {method:5} http://{HOST}:{PORT}{path}  ({name})", flush=True)
-    run_simple(HOST, PORT, build(index), threaded=True, use_reloader=False)
+    run_simple(
+        HOST, PORT, build(index), threaded=True, use_reloader=False, request_handler=AccessLog
+    )
 
 
 if __name__ == "__main__":
