@@ -122,7 +122,7 @@ variable "notification_channel" {
 }
 
 variable "stripe_webhook_ips" {
-  description = "Stripe's published webhook source addresses (https://stripe.com/files/ips/ips_webhooks.json). Requests from them to the webhook path skip the per-address rate limit and the WAF rules; the signature is still checked. Empty: no exemption."
+  description = "Stripe's published webhook source addresses (https://stripe.com/files/ips/ips_webhooks.json). Requests from them to the webhook path skip the per-address rate limit; the signature is still checked. The WAF rules never inspect the webhook path, whatever its sender (its signature authenticates it). Empty: every sender to the webhook is rate-limited."
   type        = list(string)
   default     = []
 
@@ -132,8 +132,8 @@ variable "stripe_webhook_ips" {
   }
 
   validation {
-    condition     = length(var.stripe_webhook_ips) <= 10
-    error_message = "Cloud Armor allows at most 10 ranges in one rule; Stripe publishes about a dozen addresses, so list them as ranges or split the rule."
+    condition     = length(var.stripe_webhook_ips) <= 40
+    error_message = "At most 40 addresses: they become allow rules of four (priorities 100-109, before the WAF rules at 900)."
   }
 }
 

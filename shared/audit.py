@@ -46,7 +46,7 @@ ACTIONS = frozenset(
 # What an entry may say besides who, what and when. Values are short codes or ids: the pattern
 # keeps out emails (no @), free text and anything with spaces or control characters.
 ID_FIELDS = frozenset({"client", "project_id", "provider", "reason", "setting"})
-_VALUE = re.compile(r"^[A-Za-z0-9_.:,\-]{0,100}$")
+_VALUE = re.compile(r"[A-Za-z0-9_.:,\-]{0,100}")
 
 
 def record(store: Store, clock: Clock, account_id: str | None, action: str, **ids: str) -> str:
@@ -58,7 +58,7 @@ def record(store: Store, clock: Clock, account_id: str | None, action: str, **id
     if unknown:
         raise ValueError(f"audit: fields not allowed: {sorted(unknown)}")
     for name, value in ids.items():
-        if not isinstance(value, str) or not _VALUE.match(value) or logs.mask(value) != value:
+        if not isinstance(value, str) or not _VALUE.fullmatch(value) or logs.mask(value) != value:
             raise ValueError(f"audit: {name} must be a short id or code")
     now = clock.now()
     entry: Doc = {

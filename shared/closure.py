@@ -6,11 +6,12 @@
   the OAuth flows are deployed (it deauthorizes at Stripe and deletes the refresh token at
   HubSpot); the HubSpot tokens here are deleted and the route removed either way, so no event is
   synced for the account again;
-- the password hash, OAuth states, sessions and sign-in throttle entries of the account go now;
-- every record that remains (the account, its email claim, projects, audit entries, the outcomes,
-  event marks, dead letters and dirty keys of its projects) gets ``expire_at`` no later than
-  closure + 29 days: Firestore's TTL deletes them within about a day after that, and the
-  ``purge`` job is the guarantee, so the security page's "deleted within 30 days" holds;
+- the password hash, OAuth states, sessions, sign-in throttle entries and email claim of the
+  account go now (so the address can sign up again at once);
+- every record that remains (the account, its projects, audit entries, the outcomes, event marks,
+  dead letters and dirty keys of its projects) gets ``expire_at`` no later than closure + 29 days:
+  Firestore's TTL deletes them within about a day after that, and the ``purge`` job is the
+  guarantee, so the security page's "deleted within 30 days" holds;
 - the audit trail says ``account_closed``.
 
 ``export`` is the account's configuration as JSON: projects, their settings and connection
@@ -21,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from shared import audit, logs, tokens
+from shared import audit, connections, logs, tokens
 from shared.accounts import access, sessions
 from shared.accounts.ids import digest
 from shared.accounts.service import CREDENTIALS, EMAILS, Accounts, SignInFailed, _address
@@ -29,8 +30,7 @@ from shared.accounts.sessions import Session
 from shared.accounts.throttle import COLLECTION as THROTTLE
 from shared.accounts.throttle import EMAIL, PAIR, client_key
 from shared.clock import Clock
-from shared.store.base import EXPIRE_AT, Doc, Store
-from shared.webhook.ingest import route_key
+from shared.store.base import EXPIRE_AT, FIELDS, Doc, Store
 
 RETENTION_SECONDS = 29 * 86400
 GOODBYE = (
@@ -38,16 +38,9 @@ GOODBYE = (
     "deleted for good within 30 days."
 )
 PROJECT_RECORDS = ("outcomes", "event_marks", "dead_letters", "dirty_keys")
-_EXPORTED = (
-    "name",
-    "stripe_account",
-    "livemode",
-    "stripe_status",
-    "hubspot_portal_id",
-    "hubspot_status",
-    "settings",
-    "created_at",
-)
+# A project holds only configuration (its tokens live in ``tokens``), so the export is all of it
+# but the owner's id and the deletion bookkeeping.
+_EXPORTED = sorted(FIELDS["projects"] - {"account_id", "closed_at", EXPIRE_AT})
 
 
 @dataclass
@@ -103,7 +96,7 @@ def close(deps: ClosureDeps, session: Session, password: str, client: str) -> fl
         store, email, [client] + [e.get("client", "") for e in audit.trail(store, account_id)]
     )
     for doc_id, _ in store.find(EMAILS, "account_id", account_id):
-        cap(store, EMAILS, doc_id, limit)
+        store.delete(EMAILS, doc_id)  # the address may sign up again at once
     cap(store, "accounts", account_id, limit, status="closed", closed_at=now)
     audit.record(store, deps.clock, account_id, "account_closed", client=_address(client))
     audit.expire_account(store, account_id, now)
@@ -136,10 +129,8 @@ def _revoke(deps: ClosureDeps, session: Session, project_id: str, project: Doc) 
             )
     tokens.delete(deps.store, project_id)
     if project.get("stripe_account"):
-        route = route_key(project["stripe_account"], bool(project.get("livemode")))
-        found = deps.store.get("routes", route)
-        if found is not None and found.get("project_id") == project_id:
-            deps.store.delete("routes", route)
+        account, livemode = project["stripe_account"], bool(project.get("livemode"))
+        connections.drop_route(deps.store, account, livemode, project_id)
 
     def revoked(doc: Doc | None) -> Doc | None:
         if doc is None:

@@ -39,8 +39,9 @@ _CHOICES = {
     "reconcile_drift": ("sampled", "full", "off"),
 }
 MAX_RECONCILE_SAMPLE = 10_000
-_PROPERTY = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
-_PRICE = re.compile(r"^price_[0-9A-Za-z]+$")
+# \Z, not $ ($ also matches before a final newline): these patterns are used with .match
+_PROPERTY = re.compile(r"[a-z][a-z0-9_]{0,99}\Z")
+_PRICE = re.compile(r"price_[0-9A-Za-z]+\Z")
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,7 @@ class ProjectSettings:
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> "ProjectSettings":
         doc = dict(doc or {})
-        unknown = sorted(set(doc) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise BadRequest(f"unknown setting: {unknown[0]}")
-        values: dict[str, Any] = {}
-        for name, value in doc.items():
-            values[name] = _PARSERS[name](value, name)
-        return cls(**values)
+        return cls(**{name: parse_setting(name, doc[name]) for name in sorted(doc)})
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -157,40 +152,50 @@ def _objects(value: Any, name: str) -> tuple[str, ...]:
 def _rules(value: Any, name: str) -> tuple[PipelineRule, ...]:
     if not isinstance(value, (list, tuple)):
         raise BadRequest(f"setting {name} must be a list of rules")
-    rules = []
-    for i, raw in enumerate(value):
-        where = f"{name}[{i}]"
-        if not isinstance(raw, Mapping):
-            raise BadRequest(f"setting {where} must be an object")
-        extra = sorted(set(raw) - {"pipeline", "stage", "statuses", "price_ids"})
-        if extra:
-            raise BadRequest(f"setting {where}.{extra[0]} is not a rule field")
-        for key in ("pipeline", "stage"):
-            if not isinstance(raw.get(key), str) or not raw[key].strip():
-                raise BadRequest(f"setting {where}.{key} must name a HubSpot {key}")
-        statuses = _strings(raw.get("statuses", []), f"{where}.statuses")
-        for status in statuses:
-            if status not in SUBSCRIPTION_STATUSES:
-                raise BadRequest(f"setting {where}.statuses: {status!r} is not a Stripe status")
-        prices = _strings(raw.get("price_ids", []), f"{where}.price_ids")
-        for price in prices:
-            if not _PRICE.match(price):
-                raise BadRequest(f"setting {where}.price_ids: {price!r} is not a price id")
-        rules.append(PipelineRule(raw["pipeline"].strip(), raw["stage"].strip(), statuses, prices))
-    return tuple(rules)
+    return tuple(parse_rule(raw, f"{name}[{i}]") for i, raw in enumerate(value))
+
+
+def parse_rule(raw: Any, where: str) -> PipelineRule:
+    """One pipeline rule; errors name it as ``where``."""
+    if not isinstance(raw, Mapping):
+        raise BadRequest(f"setting {where} must be an object")
+    extra = sorted(set(raw) - {"pipeline", "stage", "statuses", "price_ids"})
+    if extra:
+        raise BadRequest(f"setting {where}.{extra[0]} is not a rule field")
+    for key in ("pipeline", "stage"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise BadRequest(f"setting {where}.{key} must name a HubSpot {key}")
+    statuses = _strings(raw.get("statuses", []), f"{where}.statuses")
+    for status in statuses:
+        if status not in SUBSCRIPTION_STATUSES:
+            raise BadRequest(f"setting {where}.statuses: {status!r} is not a Stripe status")
+    prices = _strings(raw.get("price_ids", []), f"{where}.price_ids")
+    for price in prices:
+        if not _PRICE.match(price):
+            raise BadRequest(f"setting {where}.price_ids: {price!r} is not a price id")
+    return PipelineRule(raw["pipeline"].strip(), raw["stage"].strip(), statuses, prices)
 
 
 def _mappings(value: Any, name: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, Mapping):
         raise BadRequest(f"setting {name} must map metadata keys to HubSpot properties")
-    pairs = []
-    for key, prop in value.items():
-        if not isinstance(key, str) or not 0 < len(key) <= 40:
-            raise BadRequest(f"setting {name}: metadata key {key!r} must be 1-40 characters")
-        if not isinstance(prop, str) or not _PROPERTY.match(prop):
-            raise BadRequest(f"setting {name}.{key}: {prop!r} is not a HubSpot property name")
-        pairs.append((key, prop))
-    return tuple(sorted(pairs))
+    return tuple(sorted(parse_mapping(key, prop, name) for key, prop in value.items()))
+
+
+def parse_mapping(key: Any, prop: Any, name: str = "metadata_mappings") -> tuple[str, str]:
+    """One metadata key -> contact property pair."""
+    if not isinstance(key, str) or not 0 < len(key) <= 40:
+        raise BadRequest(f"setting {name}: metadata key {key!r} must be 1-40 characters")
+    if not isinstance(prop, str) or not _PROPERTY.match(prop):
+        raise BadRequest(f"setting {name}.{key}: {prop!r} is not a HubSpot property name")
+    return key, prop
+
+
+def parse_setting(name: str, value: Any) -> Any:
+    """One setting's value as ``ProjectSettings`` holds it; ``BadRequest`` naming it."""
+    if name not in _PARSERS:
+        raise BadRequest(f"unknown setting: {name}")
+    return _PARSERS[name](value, name)
 
 
 _PARSERS = {

@@ -5,19 +5,20 @@ A project pairs one Stripe account in one mode with one HubSpot portal. Its rout
 """
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from shared import tokens
+from shared.accounts.ids import new_id
+from shared.accounts.service import email_held
+from shared.connections import route_key
 from shared.crypto.envelope import Envelope
 from shared.errors import BadRequest
 from shared.project_settings import ProjectSettings
 from shared.store.base import Doc, Store
-from shared.webhook.ingest import route_key
 
-_ACCOUNT_ID = re.compile(r"^acct_[0-9A-Za-z]{1,255}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ACCOUNT_ID = re.compile(r"acct_[0-9A-Za-z]{1,255}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,37 @@ class NewProject:
     settings: dict[str, Any] | None = None
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(8)}"
+def document(account_id: str, livemode: bool, now: float, name: str = "", **fields: Any) -> Doc:
+    """A project as stored, connected to nothing unless ``fields`` say otherwise: the one list
+    of what a project holds (``shared.store.base.FIELDS`` allows exactly these and what the
+    connections and closure add)."""
+    return {
+        "account_id": account_id,
+        "name": name,
+        "stripe_account": "",
+        "livemode": livemode,
+        "stripe_status": "disconnected",
+        "hubspot_portal_id": "",
+        "hubspot_status": "disconnected",
+        "settings": ProjectSettings().to_doc(),
+        "created_at": now,
+        **fields,
+    }
+
+
+def add_unconnected(store: Store, account_id: str, name: str, livemode: bool, now: float) -> str:
+    """A new project with no connection yet (the console's): the OAuth flows connect it."""
+    project_id = new_id("prj")
+    store.put("projects", project_id, document(account_id, livemode, now, name))
+    return project_id
 
 
 def create_account(store: Store, email: str, now: float) -> str:
     email = email.strip().lower()
-    if not _EMAIL.match(email):
+    if not _EMAIL.fullmatch(email):
         raise BadRequest("email: not a valid address")
     account_id = new_id("acc")
-    if store.find("accounts", "email", email):
+    if email_held(store, email):
         raise BadRequest("email: an account with this address exists")
     store.put("accounts", account_id, {"email": email, "created_at": now, "status": "open"})
     return account_id
@@ -50,7 +72,7 @@ def create_project(store: Store, envelope: Envelope, new: NewProject, now: float
     same Stripe account and mode, which would make routing ambiguous."""
     if store.get("accounts", new.account_id) is None:
         raise BadRequest("account: no such account")
-    if not _ACCOUNT_ID.match(new.stripe_account):
+    if not _ACCOUNT_ID.fullmatch(new.stripe_account):
         raise BadRequest("stripe_account: expected acct_...")
     if not new.hubspot_token.strip():
         raise BadRequest("hubspot_token: empty")
@@ -59,20 +81,16 @@ def create_project(store: Store, envelope: Envelope, new: NewProject, now: float
     key = route_key(new.stripe_account, new.livemode)
     if not store.create("routes", key, {"project_id": project_id}):
         raise BadRequest("stripe_account: already connected to another project in this mode")
-    project: Doc = {
-        "account_id": new.account_id,
-        "stripe_account": new.stripe_account,
-        "livemode": new.livemode,
-        "stripe_status": "connected",
-        "hubspot_portal_id": new.hubspot_portal_id,
-        "hubspot_status": "connected",
-        "settings": settings.to_doc(),
-        "created_at": now,
-    }
+    project = document(
+        new.account_id,
+        new.livemode,
+        now,
+        stripe_account=new.stripe_account,
+        stripe_status="connected",
+        hubspot_portal_id=new.hubspot_portal_id,
+        hubspot_status="connected",
+        settings=settings.to_doc(),
+    )
     store.put("projects", project_id, project)
     tokens.save(store, envelope, project_id, tokens.HubSpotTokens(new.hubspot_token.strip()))
     return project_id
-
-
-def projects_of(store: Store, account_id: str) -> list[tuple[str, Doc]]:
-    return store.find("projects", "account_id", account_id)

@@ -19,7 +19,7 @@ COLLECTION = "reports"
 RETENTION_SECONDS = 180 * 86400
 SECURITY_TXT_SECONDS = 180 * 86400
 MAX_MESSAGE = 10_000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 THANKS = "Thank you. Your report reached the team; we answer every report by email."
 
 
@@ -30,7 +30,7 @@ def receive(store: Store, clock: Clock, name: str, email: str, message: str) -> 
     message = (message or "").strip()
     if len(name) > 100:
         raise BadRequest("name: at most 100 characters")
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise BadRequest("email: not a valid address")
     if not message:
         raise BadRequest("message: empty")

@@ -1,7 +1,10 @@
-"""Reads from Stripe: the current state of one object of a connected account.
+"""Every call Omniroo makes to Stripe, and the one translation of Stripe's errors into ours.
 
-The platform key plus the ``Stripe-Account`` header reaches a connected account, so no Stripe token
-is ever stored. ``STRIPE_API_BASE`` points the real ``stripe`` library at a local double.
+Reads: the current state of one object of a connected account, or a list of them. The platform key
+plus the ``Stripe-Account`` header reaches a connected account, so no Stripe token is ever stored.
+Connect OAuth: the code exchange and ``deauthorize`` (https://docs.stripe.com/connect/oauth-reference),
+on ``connect.stripe.com`` with the platform's client id. ``STRIPE_API_BASE`` and
+``STRIPE_CONNECT_BASE`` point the real ``stripe`` library at a local double.
 """
 
 import functools
@@ -12,14 +15,18 @@ from typing import Any, Protocol
 import stripe
 
 from shared.errors import PermanentFailure, RemoteUnavailable
+from shared.stripe_version import API_VERSION
 
 # Stripe object kind -> its service on the client
-_SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
+SERVICES: dict[str, Callable[[stripe.StripeClient], Any]] = {
     "customer": lambda client: client.v1.customers,
     "subscription": lambda client: client.v1.subscriptions,
     "invoice": lambda client: client.v1.invoices,
     "charge": lambda client: client.v1.charges,
     "refund": lambda client: client.v1.refunds,
+    "dispute": lambda client: client.v1.disputes,
+    "credit_note": lambda client: client.v1.credit_notes,
+    "coupon": lambda client: client.v1.coupons,
     "product": lambda client: client.v1.products,
     "price": lambda client: client.v1.prices,
     "checkout.session": lambda client: client.v1.checkout.sessions,
@@ -32,12 +39,18 @@ _PATHS: dict[str, str] = {
     "invoice": "/v1/invoices",
     "charge": "/v1/charges",
     "refund": "/v1/refunds",
+    "dispute": "/v1/disputes",
+    "credit_note": "/v1/credit_notes",
+    "coupon": "/v1/coupons",
     "product": "/v1/products",
     "price": "/v1/prices",
     "checkout.session": "/v1/checkout/sessions",
     "event": "/v1/events",  # List Events, for reconcile (shared.repair.undelivered)
 }
 Page = list[dict[str, Any]]  # one page of a list, as plain JSON objects
+# Read only to complete another kind, never an event's: a subscription item discount's coupon,
+# which no expansion of a subscription list reaches (Stripe expands four levels at most).
+COMPLETING = ("coupon",)
 MAX_PAGES = 20  # 2,000 objects of one kind for one customer: beyond that, say so rather than hang
 
 
@@ -61,11 +74,15 @@ class StripeGateway:
         api_base: str | None = None,
         timeout: float = 10.0,
         max_network_retries: int = 1,
+        client_id: str = "",
+        connect_base: str | None = None,
     ) -> None:
-        base = {"api": api_base} if api_base else None
+        bases = {"api": api_base, "connect": connect_base}
         self._client = stripe.StripeClient(
             api_key,
-            base_addresses=base,  # type: ignore[arg-type]
+            stripe_version=API_VERSION,
+            client_id=client_id or None,
+            base_addresses={k: v for k, v in bases.items() if v},  # type: ignore[arg-type]
             http_client=stripe.RequestsClient(timeout=timeout),
             max_network_retries=max_network_retries,
         )
@@ -122,8 +139,21 @@ class StripeGateway:
                 return
             query = {**query, "starting_after": data[-1]["id"]}
 
+    def connect(self, code: str) -> tuple[str, bool]:
+        """Trade a Connect OAuth code for the connected account's id and mode. Stripe's tokens in
+        the answer are dropped: the platform key reaches the account."""
+        answer = self._call(
+            lambda: self._client.oauth.token({"grant_type": "authorization_code", "code": code})
+        )
+        return str(answer["stripe_user_id"]), bool(answer["livemode"])
+
+    def deauthorize(self, account: str) -> None:
+        """Disconnect the platform from ``account`` at Stripe (it then sends
+        ``account.application.deauthorized``)."""
+        self._call(lambda: self._client.oauth.deauthorize({"stripe_user_id": account}))
+
     def _service(self, object_type: str) -> Any:
-        service = _SERVICES.get(object_type)
+        service = SERVICES.get(object_type)
         if service is None:
             raise PermanentFailure(f"unsupported_object_{object_type}")
         return service(self._client)
@@ -132,6 +162,9 @@ class StripeGateway:
         self.calls += 1
         try:
             return fn()
+        except stripe.oauth_error.OAuthError as exc:
+            # A code or a connection Stripe refuses (invalid_grant, invalid_client, ...).
+            raise PermanentFailure(f"stripe_oauth_{exc.code or 'error'}", exc.http_status) from exc
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
             raise RemoteUnavailable("stripe_unreachable") from exc
         except stripe.AuthenticationError as exc:

@@ -16,6 +16,7 @@ from shared.store.base import Store
 LOCAL_LEASE_SECONDS = 10.0
 
 if TYPE_CHECKING:
+    from shared.console.deps import ConsoleDeps
     from shared.crypto.envelope import Envelope
     from shared.crypto.keys import KeyService
     from shared.drain.drainer import DrainDeps
@@ -111,22 +112,17 @@ def build_oauth(
 ) -> "OAuthDeps":
     """The OAuth flows' dependencies: the platform's Stripe client (client id, Connect base) and
     HubSpot's token endpoints."""
-    import stripe
-
     from shared.hubspot.gateway import HubSpotGateway
     from shared.oauth.flows import OAuthDeps
     from shared.oauth.hubspot_tokens import HubSpotOAuthClient
+    from shared.stripe_gateway import StripeGateway
 
-    bases = {}
-    if settings.stripe_api_base:
-        bases["api"] = settings.stripe_api_base
-    if settings.stripe_connect_base:
-        bases["connect"] = settings.stripe_connect_base
-    client = stripe.StripeClient(
+    client = StripeGateway(
         settings.stripe_secret_key,
-        client_id=settings.stripe_client_id or None,
-        base_addresses=bases,  # type: ignore[arg-type]
-        max_network_retries=1,
+        settings.stripe_api_base,
+        settings.stripe_timeout,
+        client_id=settings.stripe_client_id,
+        connect_base=settings.stripe_connect_base,
     )
     hubspot_oauth = HubSpotOAuthClient(
         settings.hubspot_client_id,
@@ -269,3 +265,47 @@ def job_deps(settings: Settings, timeout: float) -> "JobDeps":
     jobs = PubSubTopic(publisher, publisher.topic_path(settings.gcp_project, settings.jobs_topic))
     held = subscriber.subscription_path(settings.gcp_project, settings.dead_letter_subscription)
     return JobDeps(repair, jobs, timeout, PubSubPull(subscriber, held))
+
+
+def console_deps(settings: Settings) -> "ConsoleDeps":
+    """The console's: this mode's store, keys and clock, the accounts service, the OAuth flows
+    behind its connect and disconnect buttons, and the drainer's own Stripe and HubSpot clients
+    for the settings editor's reads (HubSpot paced at a tenth of the portal's calls)."""
+    from shared.accounts.service import Accounts
+    from shared.console import web
+    from shared.console.deps import ConsoleDeps
+    from shared.console.readers import Readers
+    from shared.crypto.envelope import Envelope
+    from shared.drain.budget import Budget
+    from shared.hubspot.gateway import HubSpotGateway
+    from shared.oauth import flows
+
+    if settings.local:
+        runtime = local_runtime(settings)
+        store, envelope, clock = runtime.store, runtime.envelope, runtime.clock
+        drain = runtime.drain
+    else:
+        store, clock = build_store(settings), SystemClock()
+        envelope = Envelope(build_key_service(settings))
+        drain = build_drain(settings, store, envelope, clock)
+    share = max(1, settings.hubspot_calls_per_10s // 10)
+
+    def portal_reader(token: str) -> HubSpotGateway:
+        return drain.hubspot(token, Budget(share, clock))
+
+    return ConsoleDeps(
+        store=store,
+        clock=clock,
+        accounts=Accounts(store, clock),
+        public_url=settings.public_url,
+        local=settings.local,
+        proxy_hops=0 if settings.local else web.LOAD_BALANCER_HOPS,
+        flows=flows,
+        oauth=build_oauth(settings, store, envelope, clock),
+        # Connect posts redirect to the providers' authorize pages: CSP form-action allows them.
+        form_hosts=(
+            web.origin_of(settings.stripe_connect_base or flows.STRIPE_CONNECT_BASE),
+            web.origin_of(settings.hubspot_auth_base),
+        ),
+        readers=Readers(envelope, portal_reader, drain.stripe, drain.refresher),
+    )

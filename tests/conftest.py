@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.plugins.kms",
     "tests.plugins.browser",
     "tests.plugins.secret_manager",
+    "tests.plugins.fuzzing",
 ]

@@ -4,6 +4,8 @@ import secrets
 import time
 from typing import Any
 
+from shared.stripe_version import API_VERSION
+
 
 def event_id() -> str:
     return "evt_" + secrets.token_hex(12)
@@ -19,7 +21,7 @@ def make_event(
     event: dict[str, Any] = {
         "id": event_id(),
         "object": "event",
-        "api_version": "2023-08-16",
+        "api_version": API_VERSION,
         "created": created or int(time.time()),
         "data": {"object": obj},
         "livemode": livemode,

@@ -55,14 +55,17 @@ def sub(
         "status": status,
         "currency": currency,
         "created": NOW - 100 * DAY,
-        "current_period_end": period_end,
         "items": {
             "data": [
-                {"id": f"si_{sub_id}", "price": the_price or price(amount, currency), "quantity": 1}
+                {
+                    "id": f"si_{sub_id}",
+                    "price": the_price or price(amount, currency),
+                    "quantity": 1,
+                    "current_period_end": period_end,  # on the items since 2025-03-31
+                }
             ],
             "has_more": False,
         },
-        "discount": None,
         "discounts": [],
         "cancel_at_period_end": False,
         "cancel_at": None,
@@ -130,6 +133,7 @@ def metrics(
     invoices: list[dict[str, Any]] | None = None,
     the_customer: dict[str, Any] | None = None,
     settings: BillingSettings = DEFAULTS,
+    disputes: list[dict[str, Any]] | None = None,
 ) -> dict[str, str]:
     return contact_metrics(
         the_customer or customer(),
@@ -138,6 +142,7 @@ def metrics(
         invoices or [],
         NOW,
         settings,
+        disputes or [],
     )
 
 
@@ -220,7 +225,7 @@ def test_customer_discount_applies_to_contact_mrr() -> None:
     ten_pct = {
         "id": "di_c",
         "end": None,
-        "coupon": {"id": "co", "percent_off": 10, "duration": "forever"},
+        "source": {"coupon": {"id": "co", "percent_off": 10, "duration": "forever"}},
     }
     # 49.00 - 10% = 44.10
     assert metrics([sub("sub_1")], the_customer=customer(discount=ten_pct))["stripe_mrr"] == "44.10"
@@ -238,6 +243,50 @@ def test_lifetime_value_is_paid_minus_refunded() -> None:
     # 100.00 + 30.00 + 0.00 = 130.00
     got = metrics(charges=charges)
     assert (got["stripe_lifetime_value"], got["stripe_currency"]) == ("130.00", "USD")
+
+
+def dispute(dispute_id: str, charge_id: str, amount: int, status: str) -> dict[str, Any]:
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "charge": charge_id,
+        "amount": amount,
+        "currency": "usd",
+        "status": status,
+    }
+
+
+def test_a_lost_dispute_lowers_lifetime_value_and_a_won_one_does_not() -> None:
+    charges = [charge("ch_1", 10_000), charge("ch_2", 5000, refunded=1000), charge("ch_3", 2000)]
+    disputes = [
+        dispute("dp_lost", "ch_2", 4000, "lost"),  # 50.00 - 10.00 refunded - 40.00 lost = 0
+        dispute("dp_won", "ch_3", 2000, "won"),
+    ]
+    got = metrics(charges=charges, disputes=disputes)
+    assert got["stripe_lifetime_value"] == "120.00"  # 100.00 + 0.00 + 20.00
+    assert got["stripe_last_payment_status"] == "succeeded"
+
+
+def test_an_open_dispute_sets_the_last_payment_status_to_disputed_until_it_closes() -> None:
+    charges = [charge("ch_1", 10_000, created=NOW - 5 * DAY), charge("ch_2", 3000)]
+    open_one = [dispute("dp_1", "ch_1", 10_000, "needs_response")]
+    got = metrics(charges=charges, disputes=open_one)
+    assert (got["stripe_last_payment_status"], got["stripe_lifetime_value"]) == (
+        "disputed",
+        "130.00",  # not lost yet: the money still counts
+    )
+    closed = [dispute("dp_1", "ch_1", 10_000, "lost")]
+    got = metrics(charges=charges, disputes=closed)
+    assert (got["stripe_last_payment_status"], got["stripe_lifetime_value"]) == (
+        "succeeded",
+        "30.00",
+    )
+
+
+def test_a_partial_capture_counts_what_was_captured() -> None:
+    # authorised 80.00, captured 60.00: Stripe refunds the other 20.00 at capture
+    held = charge("ch_auth", 8000, refunded=2000, amount_captured=6000)
+    assert metrics(charges=[held])["stripe_lifetime_value"] == "60.00"
 
 
 def test_lifetime_value_is_recomputed_not_incremented() -> None:
@@ -329,11 +378,14 @@ def test_next_renewal_is_the_earliest_period_end_that_renews() -> None:
     assert metrics(subs)["stripe_next_renewal_date"] == "2027-02-01"
 
 
-def test_next_renewal_reads_item_period_ends_of_newer_api_versions() -> None:
-    newer = sub("sub_1")
-    del newer["current_period_end"]
-    newer["items"]["data"][0]["current_period_end"] = at("2027-02-05T00:00:00")
-    assert metrics([newer])["stripe_next_renewal_date"] == "2027-02-05"
+def test_next_renewal_is_the_soonest_item_period_end() -> None:
+    two = sub("sub_1")
+    first = two["items"]["data"][0]
+    two["items"]["data"] = [
+        {**first, "current_period_end": at("2027-02-05T00:00:00")},
+        {**first, "id": "si_2", "current_period_end": at("2027-02-03T00:00:00")},
+    ]
+    assert metrics([two])["stripe_next_renewal_date"] == "2027-02-03"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ module and reused; the policy checks need no hash at all.
 import bcrypt
 import pytest
 
+from shared.accounts import passwords
 from shared.accounts.passwords import (
     MAX_BYTES,
     MIN_COST,
@@ -150,3 +151,10 @@ class TestPolicy:
         # No case folding, no trimming: each of these is a different password.
         for variant in (ASCII_72.upper(), " " + ASCII_72[1:]):
             assert not hasher.verify(variant, hash_72)
+
+
+@pytest.mark.parametrize("cost", range(passwords.MIN_COST, passwords.MAX_COST + 1))
+def test_an_unknown_email_is_checked_against_a_hash_of_the_same_cost(cost: int) -> None:
+    dummy = passwords._dummy_hash(cost)
+    assert dummy.startswith(f"$2b${cost}$".encode())
+    assert bcrypt.checkpw(b"Quietly-Orbiting-Teapot-4711", dummy) is False

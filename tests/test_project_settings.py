@@ -1,5 +1,6 @@
 """Project settings: a bad one is refused naming the field; rules are checked against the portal."""
 
+import json
 from typing import Any
 
 import pytest
@@ -108,3 +109,17 @@ def test_rules_naming_what_the_portal_lacks_are_reported() -> None:
     ]
     assert unknown_stages(ProjectSettings(), PORTAL) == []
     assert "default rule" in unknown_stages(ProjectSettings(), {"77": {"trial"}})[0]
+
+
+def test_settings_json_depth_counts_brackets_outside_strings_only() -> None:
+    from shared.settings_check import MAX_JSON_DEPTH, load_json
+
+    quoted = {"metadata_mappings": {'plan "[[[[[[[[[[[[" \\': "plan"}}
+    assert load_json(json.dumps(quoted)) == quoted
+    deepest = "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1)
+    assert load_json(f'{{"objects": {deepest}}}') == {"objects": json.loads(deepest)}
+    with pytest.raises(BadRequest, match="nested too deeply"):
+        load_json(f'{{"objects": [{deepest}]}}')
+    for text, message in (("[]", "expected a JSON object"), ("{", "not JSON")):
+        with pytest.raises(BadRequest, match=message):
+            load_json(text)

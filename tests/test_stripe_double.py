@@ -12,6 +12,7 @@ from stripe._http_client import HTTPClient
 
 from doubles.stripe import StripeDouble
 from doubles.stripe.wire import decode_form
+from shared.stripe_version import API_VERSION
 
 KEY = "sk_test_omniroo"
 CUSTOMER_KEYS = {
@@ -19,13 +20,16 @@ CUSTOMER_KEYS = {
     "object",
     "address",
     "balance",
+    "business_name",
     "created",
     "currency",
+    "customer_account",
     "default_source",
     "delinquent",
     "description",
     "discount",
     "email",
+    "individual_name",
     "invoice_prefix",
     "invoice_settings",
     "livemode",
@@ -202,6 +206,7 @@ def test_unknown_connected_account_is_403(
         "path": "/v1/customers",
         "account": "acct_nobody",
         "status": 403,
+        "version": API_VERSION,
     }
 
 
@@ -384,7 +389,7 @@ def test_mutations_record_stripes_events(
     }
     assert (created["account"], created["api_version"], created["pending_webhooks"]) == (
         account,
-        "2023-08-16",
+        API_VERSION,
         1,
     )
     assert created["created"] == 1_700_000_000
@@ -495,7 +500,7 @@ def test_webhook_endpoints_lifecycle(api: stripe.StripeClient, stripe_double: St
             "url": "https://omniroo.test/stripe/webhook",
             "enabled_events": ["customer.created", "*"],
             "connect": True,
-            "api_version": "2023-08-16",
+            "api_version": API_VERSION,
             "description": "Omniroo",
             "metadata": {"owner": "omniroo"},
         }
@@ -505,7 +510,7 @@ def test_webhook_endpoints_lifecycle(api: stripe.StripeClient, stripe_double: St
     assert created.status == "enabled"
     fetched = api.v1.webhook_endpoints.retrieve(created.id)
     assert "secret" not in fetched.to_dict()
-    assert fetched.api_version == "2023-08-16"
+    assert fetched.api_version == API_VERSION
     [kept] = stripe_double.webhook_endpoints()
     assert (kept["secret"], kept["connect"]) == (created.secret, True)
     disabled = api.v1.webhook_endpoints.update(

@@ -36,7 +36,7 @@ from shared.crypto.envelope import Envelope
 from shared.errors import OmnirooError, TransientError
 from shared.store.base import Store
 from shared.sync import outcomes
-from tooling import repair_cli
+from tooling import ready, repair_cli
 from tooling.local import env
 
 
@@ -59,15 +59,13 @@ def create_project(args: argparse.Namespace) -> str:
     if not account_id:
         found = store.find("accounts", "email", (args.email or "").strip().lower())
         account_id = found[0][0] if found else projects.create_account(store, args.email, now)
-    if not args.skip_hubspot_setup:
-        from shared.hubspot.gateway import HubSpotGateway
-
-        gateway = HubSpotGateway(args.hubspot_token, SystemClock(), settings.hubspot_api_base)
-        gateway.ensure_schema()
     new = projects.NewProject(
         account_id, args.stripe_account, args.live, args.hubspot_token, args.portal_id or ""
     )
-    return projects.create_project(store, envelope, new, now)
+    hubspot_base = settings.hubspot_api_base
+    return ready.pair(
+        store, envelope, SystemClock(), new, hubspot_base, not args.skip_hubspot_setup
+    )
 
 
 def list_projects(args: argparse.Namespace) -> str:
@@ -95,13 +93,15 @@ def list_outcomes(args: argparse.Namespace) -> str:
 
 
 def project_settings(args: argparse.Namespace) -> str:
+    """Show the settings, or replace them after the console's own check (``settings_check``)
+    against the portal; ``--force`` saves despite what only the portal's check found."""
     import json
 
     from shared import tokens
     from shared.errors import BadRequest, NotFound
     from shared.hubspot.gateway import HubSpotGateway
     from shared.project_settings import ProjectSettings
-    from shared.settings_check import unknown_stages
+    from shared.settings_check import check, load_json
 
     settings, store, envelope = _deps()
     project = store.get("projects", args.project)
@@ -110,16 +110,20 @@ def project_settings(args: argparse.Namespace) -> str:
     if args.set is None:
         return json.dumps(ProjectSettings.from_doc(project.get("settings")).to_doc(), indent=2)
     try:
-        new = ProjectSettings.from_doc(json.loads(Path(args.set).read_text()))
-    except ValueError as exc:
-        raise BadRequest(f"{args.set}: not JSON ({exc})") from exc
+        doc = load_json(Path(args.set).read_text())
+    except BadRequest as exc:
+        raise BadRequest(f"{args.set}: {exc}") from None
     token = tokens.load(store, envelope, args.project).access_token
-    gateway = HubSpotGateway(token, SystemClock(), settings.hubspot_api_base)
-    problems = unknown_stages(new, gateway.pipelines("deals"))
-    if problems and not args.force:
-        raise BadRequest("settings not saved: " + "; ".join(problems))
-    store.put("projects", args.project, {**project, "settings": new.to_doc()})
-    return "\n".join(["settings saved", *(f"warning: {p}" for p in problems)])
+    portal = HubSpotGateway(token, SystemClock(), settings.hubspot_api_base).portal()
+    checked = check(doc, portal)
+    invalid = [str(p) for p in checked.problems if not p.against_portal]
+    if checked.settings is None or invalid:
+        raise BadRequest("settings not saved: " + "; ".join(invalid))
+    warnings = [str(p) for p in checked.problems]
+    if warnings and not args.force:
+        raise BadRequest("settings not saved: " + "; ".join(warnings))
+    store.put("projects", args.project, {**project, "settings": checked.settings.to_doc()})
+    return "\n".join(["settings saved", *(f"warning: {w}" for w in warnings)])
 
 
 def _instant(text: str) -> float:

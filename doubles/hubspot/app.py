@@ -2,6 +2,15 @@
 
 It is reached through the real ``hubspot-api-client`` (``HubSpot(access_token=..., host=base_url)``)
 and answers with HubSpot's status codes, JSON error bodies and ``X-HubSpot-RateLimit-*`` headers.
+Each simulated behaviour names the public HubSpot documentation behind it in its own module
+(``limits``: rate limits; ``objects``: batch upsert, 409 and 207 bodies; ``links``: association
+type ids; ``rules``: date, number and enumeration values; ``properties``; ``pipelines``;
+``oauth``), and marks there what the documentation does not confirm. Where the client's
+generated models constrain a field (batch statuses, association categories, property types,
+search operators, the error entries of a 207), tests/test_hubspot_double_models.py holds the
+double to those models. The 401 body for a missing token mirrors HubSpot's answer as seen on the
+wire (https://developers.hubspot.com/docs/api/error-handling lists 401; the text is not
+documented).
 """
 
 import base64

@@ -1,5 +1,25 @@
 """HubSpot's rate limits (rolling ten-second, daily, and the search API's per-second) and the
 faults tests switch on: error statuses, slow answers and timeouts.
+
+Backed by HubSpot's API usage guidelines (https://developers.hubspot.com/docs/api/usage-details):
+- a rolling ten-second window per app and account (100 requests on Free and Starter, 190 on
+  Professional and Enterprise: ``HubSpotDouble(rate_limit=...)``), and a daily quota for private
+  apps only;
+- every answer carries ``X-HubSpot-RateLimit-Max``, ``-Remaining`` and ``-Interval-Milliseconds``;
+  private apps also ``-Daily`` and ``-Daily-Remaining``, which OAuth calls never get, having no
+  daily limit (changelogs https://developers.hubspot.com/changelog/2018-11-06-rate-limit-
+  information-headers-will-be-included-in-http-responses and https://developers.hubspot.com/
+  changelog/rate-limit-headers-will-now-appear-for-oauth-authenticated-calls);
+- a refusal is a 429 whose body is ``{"status": "error", "message": "You have reached your
+  ten_secondly_rolling limit.", "errorType": "RATE_LIMIT", "correlationId": ..., "policyName":
+  "TEN_SECONDLY_ROLLING"}`` (``"DAILY"`` and "daily limit" for the quota), the guidelines' example;
+- the CRM search endpoints have their own limit of five requests per second per account and send
+  no rate-limit headers (https://developers.hubspot.com/docs/api/crm/search, "Limitations").
+
+Not confirmed by HubSpot's documentation, kept because real answers show them: ``groupName`` in
+the 429 body (absent from the documented example); the search limit's 429 naming the policy
+``SECONDLY``; the daily quota resetting at midnight UTC (HubSpot resets it at midnight in the
+account's time zone).
 """
 
 import random

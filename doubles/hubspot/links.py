@@ -5,6 +5,14 @@ Each association is stored once, under its two ends in a fixed order, with its H
 type ids as seen from the first end; read from the other end every type becomes its inverse.
 Every association carries its pair's unlabeled type; a "Primary" one moves rather than adds.
 Only associations between live records are visible: archiving a record hides its associations.
+
+The type ids are HubSpot's own, from the v4 Associations guide's table of HubSpot-defined
+association types (https://developers.hubspot.com/docs/api/crm/associations, "Association type
+id values": contact to company 279 unlabeled and 1 primary, company to contact 280 and 2, deal to
+contact 3, contact to deal 4, deal to company 341 and 5, company to deal 342 and 6, deal to line
+item 19, line item to deal 20), which also says every association carries the unlabeled type
+alongside a label. Not confirmed: that making a second "Primary" company moves the label rather
+than refusing (the guide says the primary "can be changed"; the double moves it).
 """
 
 from typing import TYPE_CHECKING, Any, NamedTuple

@@ -2,6 +2,13 @@
 
 Access tokens expire ``expires_in`` seconds after issue by the double's wall clock. Kept compact on
 purpose; the install flow is extended elsewhere.
+
+Backed by HubSpot's OAuth guides (https://developers.hubspot.com/docs/api/oauth-quickstart-guide,
+https://developers.hubspot.com/docs/api/oauth/tokens): the code and refresh grants of
+``/oauth/v1/token``, access tokens of 30 minutes (``expires_in`` 1800), token info at
+``/oauth/v1/access-tokens/{token}`` and ``/oauth/v1/refresh-tokens/{token}``, and deleting a
+refresh token. Not confirmed: the exact body of a refused refresh (``BAD_REFRESH_TOKEN``), taken
+from HubSpot's answers.
 """
 
 import secrets

@@ -3,9 +3,29 @@
 Writes are all-or-nothing per call, as HubSpot's are: every input is validated (property names
 and values, the contact email's uniqueness, ``hasUniqueValue`` properties, inline associations)
 before anything is stored.
+
+Backed by HubSpot's documentation:
+- batch upsert creates or updates records by a property whose values are unique
+  (``idProperty``; a custom one needs ``hasUniqueValue``), answers 200 with ``new`` on each result,
+  and takes ``id``, ``idProperty`` and ``properties`` per input, no associations
+  (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/custom-objects/batch/
+  upsert-custom-objects; https://developers.hubspot.com/changelog/updating-objects-by-custom-
+  field-and-adding-owner-properties-via-the-api);
+- batch calls take at most 100 inputs (https://developers.hubspot.com/docs/api/crm/
+  understanding-the-crm, "Batch operations"), batch read answers 207 with an ``errors`` entry
+  naming the ids it could not find (the ``BatchResponse...WithErrors`` models of the API
+  reference);
+- search takes at most 200 results a page and the operators of its filters
+  (https://developers.hubspot.com/docs/api/crm/search).
+
+Not confirmed by the documentation, kept as HubSpot answers on the wire: the 409 body of a
+contact whose email another contact has (``category`` ``CONFLICT``, message ``Contact already
+exists. Existing ID: <id>``, known from HubSpot's answers and community reports; the error
+handling guide, https://developers.hubspot.com/docs/api/error-handling, lists 409 Conflict
+only); the wording of the refusal of associations in an upsert input (the double's own).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from doubles.hubspot.links import associate, plan_inline, v3_view
@@ -382,34 +402,33 @@ def _matches(record: Record, group: Any) -> bool:
     return all(_filter_matches(record, f) for f in filters)
 
 
+def _number(value: str | None) -> float:
+    try:
+        return float(value or "nan")
+    except ValueError:
+        return float("nan")  # compares false with everything, as HubSpot skips non-numbers
+
+
+# search filter operator -> (the record's value or None, the filter's value, its values) -> match
+OPERATORS: dict[str, Callable[[str | None, str, list[str]], bool]] = {
+    "HAS_PROPERTY": lambda have, wanted, options: have is not None,
+    "NOT_HAS_PROPERTY": lambda have, wanted, options: have is None,
+    "EQ": lambda have, wanted, options: have == wanted,
+    "NEQ": lambda have, wanted, options: have != wanted,
+    "IN": lambda have, wanted, options: have in options,
+    "NOT_IN": lambda have, wanted, options: have not in options,
+    "GT": lambda have, wanted, options: _number(have) > _number(wanted),
+    "GTE": lambda have, wanted, options: _number(have) >= _number(wanted),
+    "LT": lambda have, wanted, options: _number(have) < _number(wanted),
+    "LTE": lambda have, wanted, options: _number(have) <= _number(wanted),
+}
+
+
 def _filter_matches(record: Record, spec: dict[str, Any]) -> bool:
     value = record.properties.get(str(spec.get("propertyName")))
     operator = spec.get("operator", "EQ")
+    if operator not in OPERATORS:
+        raise validation(f"Unsupported filter operator: {operator}")
     wanted = as_value(spec.get("value")).lower()
     options = [as_value(v).lower() for v in spec.get("values") or []]
-    have = value.lower() if value is not None else None
-    if operator == "HAS_PROPERTY":
-        return value is not None
-    if operator == "NOT_HAS_PROPERTY":
-        return value is None
-    if operator == "EQ":
-        return have == wanted
-    if operator == "NEQ":
-        return have != wanted
-    if operator == "IN":
-        return have in options
-    if operator == "NOT_IN":
-        return have not in options
-    if operator in ("GT", "GTE", "LT", "LTE"):
-        try:
-            left, right = float(value or "nan"), float(wanted)
-        except ValueError:
-            return False
-        results = {
-            "GT": left > right,
-            "GTE": left >= right,
-            "LT": left < right,
-            "LTE": left <= right,
-        }
-        return results[operator]
-    raise validation(f"Unsupported filter operator: {operator}")
+    return OPERATORS[operator](value.lower() if value is not None else None, wanted, options)

@@ -3,6 +3,10 @@
 Every portal starts with HubSpot's default deal pipeline (id ``default``, "Sales Pipeline").
 Pipelines created through the API get numeric string ids, as HubSpot's do. Only deals have
 pipelines here (the double has no tickets).
+
+Backed by the Pipelines guide (https://developers.hubspot.com/docs/api/crm/pipelines) and the
+default deal stages it names (``appointmentscheduled`` ... ``closedwon``, ``closedlost``). Not
+confirmed: the numeric form of the ids of pipelines made through the API.
 """
 
 import itertools

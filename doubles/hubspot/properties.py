@@ -2,6 +2,11 @@
 
 Each portal starts with HubSpot's default properties for every object type; custom properties
 may carry ``hasUniqueValue``, which the record store then enforces.
+
+Backed by the Properties guide (https://developers.hubspot.com/docs/api/crm/properties): the
+``type`` and ``fieldType`` values, property groups, ``hasUniqueValue`` and archiving. Not
+confirmed: the 409 bodies for a property or group that already exists (``OBJECT_ALREADY_EXISTS``),
+taken from HubSpot's answers.
 """
 
 from typing import Any

@@ -9,6 +9,15 @@
   and its ``amount`` is always price times quantity.
 
 Refusals use the codes and messages of HubSpot's "Property values were not valid" errors.
+
+Backed by: the Properties guide for date, datetime, number and enumeration values
+(https://developers.hubspot.com/docs/api/crm/properties, "Date and datetime properties" and
+"Property type and fieldType values"); the Pipelines guide for stages belonging to their
+pipeline (https://developers.hubspot.com/docs/api/crm/pipelines); the Line items guide for
+``hs_product_id`` and a line item's amount (https://developers.hubspot.com/docs/api/crm/
+line-items). Not confirmed by the documentation: the refusal of exponent notation in numbers and
+the exact codes and messages of each "Property values were not valid" entry (``INVALID_OPTION``,
+``INVALID_DATE``, ...), taken from HubSpot's answers.
 """
 
 import re

@@ -1,4 +1,10 @@
-"""HubSpot's wire format for the HubSpot double: error bodies, timestamps and object type names."""
+"""HubSpot's wire format for the HubSpot double: error bodies, timestamps and object type names.
+
+Object type ids (``0-1`` contacts, ``0-2`` companies, ``0-3`` deals, ``0-7`` products, ``0-8``
+line items) are HubSpot's (https://developers.hubspot.com/docs/api/crm/understanding-the-crm,
+"Object type IDs"); error bodies carry ``status``, ``message``, ``correlationId`` and
+``category`` (https://developers.hubspot.com/docs/api/error-handling).
+"""
 
 import json
 import uuid

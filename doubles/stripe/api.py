@@ -77,6 +77,35 @@ class StripeApi(CheckoutApi):
             raise no_such("customer", customer_id)
         return account.customers[customer_id]
 
+    def add_customer_discount(self, call: Call, customer_id: str, coupon: str) -> dict[str, Any]:
+        """A discount on the customer itself, as the Dashboard makes one (the API's ``coupon``
+        parameter of customers is gone since 2025-03-31.basil): it applies to the customer's
+        subscriptions that have none of their own. customer.discount.created, then
+        customer.updated, as Stripe records a coupon applied to a customer."""
+        before = self._live_customer(call.account, customer_id)
+        if before["discount"] is not None:
+            self.delete_customer_discount(call, customer_id)
+            before = self._live_customer(call.account, customer_id)
+        discount = self._discount(call, customer_id, None, coupon, "coupon")
+        after = {**copy.deepcopy(before), "discount": copy.deepcopy(discount)}
+        call.account.customers[customer_id] = after
+        self._emit(call, "customer.discount.created", discount)
+        self._emit(call, "customer.updated", after, previous_attributes(before, after))
+        return copy.deepcopy(discount)
+
+    def delete_customer_discount(self, call: Call, object_id: str) -> dict[str, Any]:
+        """``DELETE /v1/customers/{customer}/discount``: the deleted discount."""
+        check_keys(call.params, ())
+        before = self._live_customer(call.account, object_id)
+        if before["discount"] is None:
+            raise no_such("discount", object_id)
+        ended = self._ended_discount(call, before["discount"]["id"])
+        after = {**copy.deepcopy(before), "discount": None}
+        call.account.customers[object_id] = after
+        self._emit(call, "customer.discount.deleted", ended)
+        self._emit(call, "customer.updated", after, previous_attributes(before, after))
+        return ended
+
     def get_customer(self, call: Call, object_id: str) -> dict[str, Any]:
         if object_id in call.account.deleted:
             return dict(call.account.deleted[object_id])

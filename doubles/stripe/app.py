@@ -2,10 +2,15 @@
 
 It speaks Stripe's wire format (form bodies, JSON error bodies, status codes, ``Request-Id`` and
 idempotency headers) for customers, events, webhook endpoints and billing (products, prices,
-coupons, subscriptions, invoices, charges, refunds, checkout sessions), scoped per Connect account
-by the ``Stripe-Account`` header, with ``expand[]``. Tests, the demo sandbox and benchmarks drive it
-over HTTP; test code may also act directly (``doubles.stripe.billing`` lists the helpers), which
-records the same events an API call would, and move time forward with ``advance``.
+coupons, discounts, subscriptions, invoices, invoice payments, credit notes, charges, refunds,
+disputes, checkout sessions), scoped per Connect account by the ``Stripe-Account`` header, with
+``expand[]``. It speaks one API version, ``2026-10-28.endive`` (``wire.API_VERSION``), the one the
+pinned ``stripe`` library sends: every object has exactly the fields of that version's resource
+types in stripe-python (tests/contract/test_stripe_double_shapes.py holds it to them), and a request
+asking for another ``Stripe-Version`` is refused (400) instead of answered in the wrong shapes.
+Tests, the demo sandbox and benchmarks drive it over HTTP; test code may also act directly
+(``doubles.stripe.billing`` lists the helpers), which records the same events an API call would,
+and move time forward with ``advance``.
 """
 
 import base64
@@ -54,6 +59,11 @@ _ROUTES = Map(
         Rule("/v1/customers/<object_id>", methods=["GET"], endpoint="get_customer"),
         Rule("/v1/customers/<object_id>", methods=["POST"], endpoint="update_customer"),
         Rule("/v1/customers/<object_id>", methods=["DELETE"], endpoint="delete_customer"),
+        Rule(
+            "/v1/customers/<object_id>/discount",
+            methods=["DELETE"],
+            endpoint="delete_customer_discount",
+        ),
         Rule("/v1/events", methods=["GET"], endpoint="list_events"),
         Rule("/v1/events/<object_id>", methods=["GET"], endpoint="get_event"),
         Rule("/v1/webhook_endpoints", methods=["GET"], endpoint="list_endpoints"),
@@ -208,7 +218,14 @@ class StripeDouble(BillingHelpers, Served):
         account_id = request.headers.get("Stripe-Account") or None
         request_id = random_id("req_", 14)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
-        status, body, headers = self._process(request, account_id, request_id, key)
+        asked = request.headers.get("Stripe-Version")
+        headers: dict[str, str]
+        if asked and asked != API_VERSION:
+            # Stripe would render the objects in the version asked for; the double knows only
+            # its own, so it refuses rather than answer in shapes the caller did not ask for.
+            status, body, headers = 400, _dump(_other_version(asked)), {}
+        else:
+            status, body, headers = self._process(request, account_id, request_id, key)
         headers["Request-Id"] = request_id
         headers["Stripe-Version"] = request.headers.get("Stripe-Version") or API_VERSION
         if key:
@@ -217,7 +234,8 @@ class StripeDouble(BillingHelpers, Served):
             self._stopping.wait(self.latency)
         with self._lock:
             entry = {"method": request.method, "path": request.path, "account": account_id}
-            self.requests.append({**entry, "status": status})
+            version = request.headers.get("Stripe-Version")
+            self.requests.append({**entry, "status": status, "version": version})
         response = Response(body, status=status, headers=headers, content_type="application/json")
         return response(environ, start_response)
 
@@ -335,6 +353,14 @@ def _expanded(account: Account, result: dict[str, Any], paths: Any) -> dict[str,
         kind = result["data"][0]["object"] if result["data"] else ""
         return expand(account, kind, result, paths, listing=True)
     return expand(account, str(result.get("object")), result, paths)
+
+
+def _other_version(asked: str) -> dict[str, Any]:
+    message = (
+        f"This Stripe double speaks only API version {API_VERSION}; the request asked for "
+        f"Stripe-Version {asked}."
+    )
+    return {"error": {"message": message, "type": "invalid_request_error"}}
 
 
 def _fault(status: int) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """Billing in the Stripe double: its routes, and the Python helpers test code calls instead.
 
+Some helpers stand for what has no API in Stripe (the Dashboard's customer discount and price
+delete, a bank's dispute and its verdict, paying on a hosted checkout page).
+
 Each helper goes through the same handler as the HTTP route (same checks, same events), as if
 made by a request without an idempotency key; a refusal raises ``StripeError`` with Stripe's body.
 Helpers first replay whatever fell due (``advance`` moves the double's clock forward).
@@ -53,6 +56,18 @@ _TABLE = [
     ("/v1/charges", "POST", "create_charge"),
     ("/v1/charges/<object_id>", "GET", "get_charge"),
     ("/v1/charges/<object_id>", "POST", "update_charge"),
+    ("/v1/charges/<object_id>/capture", "POST", "capture_charge"),
+    ("/v1/disputes", "GET", "list_disputes"),
+    ("/v1/disputes/<object_id>", "GET", "get_dispute"),
+    ("/v1/disputes/<object_id>/close", "POST", "close_dispute"),
+    ("/v1/invoice_payments", "GET", "list_invoice_payments"),
+    ("/v1/invoice_payments/<object_id>", "GET", "get_invoice_payment"),
+    ("/v1/credit_notes", "GET", "list_credit_notes"),
+    ("/v1/credit_notes", "POST", "create_credit_note"),
+    ("/v1/credit_notes/<object_id>", "GET", "get_credit_note"),
+    ("/v1/credit_notes/<object_id>", "POST", "update_credit_note"),
+    ("/v1/credit_notes/<object_id>/lines", "GET", "list_credit_note_lines"),
+    ("/v1/credit_notes/<object_id>/void", "POST", "void_credit_note"),
     ("/v1/refunds", "GET", "list_refunds"),
     ("/v1/refunds", "POST", "create_refund"),
     ("/v1/refunds/<object_id>", "GET", "get_refund"),
@@ -177,11 +192,12 @@ class BillingHelpers:
         coupon: str | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
+        """A subscription; ``coupon`` is shorthand for ``discounts=[{"coupon": coupon}]``."""
         params: dict[str, Any] = {"customer": customer, "items": items, **fields}
         if trial_end is not None:
             params["trial_end"] = trial_end
         if coupon is not None:
-            params["coupon"] = coupon
+            params["discounts"] = [*params.get("discounts", []), {"coupon": coupon}]
         return dict(self._do(account, "create_subscription", params))
 
     def update_subscription(
@@ -266,6 +282,38 @@ class BillingHelpers:
         if amount is not None:
             params["amount"] = amount
         return dict(self._do(account, "create_refund", params))
+
+    def capture_charge(self, account: str | None, charge: str, **fields: Any) -> dict[str, Any]:
+        return dict(self._do(account, "capture_charge", fields, charge))
+
+    def dispute_charge(
+        self, account: str | None, charge: str, reason: str = "fraudulent"
+    ) -> dict[str, Any]:
+        """The cardholder's bank disputes the charge (no API call does this in Stripe)."""
+        return dict(self._do(account, "open_dispute", {}, charge, reason))
+
+    def settle_dispute(self, account: str | None, dispute: str, outcome: str) -> dict[str, Any]:
+        """The bank's verdict on a dispute: ``won`` or ``lost``."""
+        return dict(self._do(account, "settle", {}, dispute, outcome))
+
+    def create_credit_note(
+        self, account: str | None, invoice: str, **fields: Any
+    ) -> dict[str, Any]:
+        return dict(self._do(account, "create_credit_note", {"invoice": invoice, **fields}))
+
+    def void_credit_note(self, account: str | None, credit_note: str) -> dict[str, Any]:
+        return dict(self._do(account, "void_credit_note", {}, credit_note))
+
+    # -- discounts of customers ----------------------------------------------------------------
+
+    def add_customer_discount(
+        self, account: str | None, customer: str, coupon: str
+    ) -> dict[str, Any]:
+        """The Dashboard applies ``coupon`` to the customer (the API no longer can)."""
+        return dict(self._do(account, "add_customer_discount", {}, customer, coupon))
+
+    def delete_customer_discount(self, account: str | None, customer: str) -> dict[str, Any]:
+        return dict(self._do(account, "delete_customer_discount", {}, customer))
 
     # -- checkout ------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Products, prices and coupons of the Stripe double: their 2023-08-16 shapes, rules and events.
+"""Products, prices and coupons of the Stripe double: their 2026-10-28.endive shapes, rules, events.
 
 A price's ``tiers`` live in ``Account.private``: Stripe returns them only with ``expand[]=tiers``.
 Prices have no DELETE in the API (only the Dashboard deletes them), so ``delete_price`` is reached
@@ -34,7 +34,10 @@ from doubles.stripe.wire import (
 )
 
 _PRODUCT_FIELDS = ("name", "active", "description", "metadata", "images", "url", "unit_label")
-_PRODUCT_MORE = ("statement_descriptor", "tax_code", "shippable", "package_dimensions", "features")
+_PRODUCT_MORE = (
+    *("statement_descriptor", "tax_code", "shippable", "package_dimensions"),
+    "marketing_features",
+)
 _PRICE_UPDATABLE = ("active", "nickname", "metadata", "lookup_key", "transfer_lookup_key")
 _PRICE_CREATE = (
     *_PRICE_UPDATABLE,
@@ -68,15 +71,16 @@ class CatalogApi(ApiBase):
             "created": now,
             "default_price": None,
             "description": None,
-            "features": [],
             "images": [],
             "livemode": call.account.livemode,
+            "marketing_features": [],
             "metadata": {},
             "name": "",
             "package_dimensions": None,
             "shippable": None,
             "statement_descriptor": None,
             "tax_code": None,
+            "type": "service",
             "unit_label": None,
             "updated": now,
             "url": None,
@@ -286,12 +290,14 @@ class CatalogApi(ApiBase):
     @staticmethod
     def _price_in_use(call: Call, price_id: str) -> bool:
         objects = call.account.objects
-        billed = [
+        items = (item for sub in objects["subscription"].values() for item in sub["items"]["data"])
+        if any(item["price"]["id"] == price_id for item in items):
+            return True
+        priced = [
             *objects["invoiceitem"].values(),
-            *(item for sub in objects["subscription"].values() for item in sub["items"]["data"]),
             *(line for invoice in objects["invoice"].values() for line in invoice["lines"]["data"]),
         ]
-        return any((obj.get("price") or {}).get("id") == price_id for obj in billed)
+        return any(obj["pricing"]["price_details"]["price"] == price_id for obj in priced)
 
     # -- coupons -------------------------------------------------------------------------------
 
@@ -352,15 +358,7 @@ class CatalogApi(ApiBase):
         return copy.deepcopy(self._get(call.account, "coupon", object_id))
 
     def update_coupon(self, call: Call, object_id: str) -> dict[str, Any]:
-        check_keys(call.params, ("name", "metadata", "expand"))
-        before = self._get(call.account, "coupon", object_id)
-        after = copy.deepcopy(before)
-        if "name" in call.params:
-            after["name"] = text(call.params["name"])
-        if "metadata" in call.params:
-            after["metadata"] = merge_metadata(after["metadata"], call.params["metadata"])
-        call.account.objects["coupon"][object_id] = after
-        return copy.deepcopy(self._changed(call, "coupon.updated", before, after))
+        return self._edit(call, "coupon", object_id, ("name",), "coupon.updated")
 
     def delete_coupon(self, call: Call, object_id: str) -> dict[str, Any]:
         # Like Stripe, discounts already made from the coupon keep it; no new ones can be.

@@ -18,7 +18,7 @@ from doubles.stripe.wire import (
     missing_parameter,
 )
 
-_RECURRING = ("interval", "interval_count", "usage_type", "aggregate_usage", "trial_period_days")
+_RECURRING = ("interval", "interval_count", "usage_type", "meter", "trial_period_days")
 _TIER_KEYS = ("up_to", "unit_amount", "unit_amount_decimal", "flat_amount", "flat_amount_decimal")
 _MAX_COUNT = {"day": 365, "week": 52, "month": 12, "year": 1}  # Stripe bills at most yearly
 
@@ -111,21 +111,22 @@ def parse_recurring(value: Any) -> dict[str, Any]:
             "recurring[interval_count]",
         )
     usage = one_of(value.get("usage_type", "licensed"), ("licensed", "metered"), "usage_type")
-    aggregate = value.get("aggregate_usage") or None
-    if aggregate is not None:
-        if usage != "metered":
-            raise invalid(
-                "aggregate_usage can only be set when usage_type is `metered`.",
-                "recurring[aggregate_usage]",
-            )
-        choices = ("last_during_period", "last_ever", "max", "sum")
-        aggregate = one_of(aggregate, choices, "recurring[aggregate_usage]")
-    elif usage == "metered":
-        aggregate = "sum"
+    # Since 2025-03-31.basil a metered price is backed by a billing meter (``aggregate_usage`` is
+    # gone); the double keeps the meter's id without modelling meters.
+    meter = value.get("meter") or None
+    if usage == "metered" and meter is None:
+        raise missing_parameter("recurring[meter]")
+    if usage != "metered" and meter is not None:
+        raise invalid("meter can only be set when usage_type is `metered`.", "recurring[meter]")
     return {
-        "aggregate_usage": aggregate,
         "interval": interval,
         "interval_count": count,
+        "meter": meter,
+        "trial_period_days": (
+            as_int(value["trial_period_days"], "recurring[trial_period_days]")
+            if value.get("trial_period_days") not in (None, "")
+            else None
+        ),
         "usage_type": usage,
     }
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from doubles.stripe.clock import ClockApi
 from doubles.stripe.core import Call, field_is, list_object, one_of, text
-from doubles.stripe.invoice_objects import price_amount
+from doubles.stripe.line_objects import price_amount
 from doubles.stripe.payments import card_error
 from doubles.stripe.wire import (
     as_bool,
@@ -67,14 +67,18 @@ class CheckoutApi(ClockApi):
         session = {
             "id": session_id,
             "object": "checkout.session",
+            "adaptive_pricing": None,
             "after_expiration": None,
             "allow_promotion_codes": None,
             "amount_subtotal": subtotal if items else None,
             "amount_total": subtotal if items else None,
-            "automatic_tax": {"enabled": False, "status": None},
+            "automatic_tax": dict.fromkeys(("liability", "provider", "status"), None)
+            | {"enabled": False},
             "billing_address_collection": None,
             "cancel_url": text(params.get("cancel_url")),
             "client_reference_id": text(params.get("client_reference_id")),
+            "client_secret": None,
+            "collected_information": None,
             "consent": None,
             "consent_collection": None,
             "created": now,
@@ -82,9 +86,10 @@ class CheckoutApi(ClockApi):
             "currency_conversion": None,
             "custom_fields": [],
             "custom_text": dict.fromkeys(
-                ("shipping_address", "submit", "terms_of_service_acceptance")
+                ("after_submit", "shipping_address", "submit", "terms_of_service_acceptance")
             ),
             "customer": customer,
+            "customer_account": None,
             "customer_creation": (
                 params.get("customer_creation", "if_required")
                 if mode == "payment" and not customer
@@ -92,7 +97,9 @@ class CheckoutApi(ClockApi):
             ),
             "customer_details": None,
             "customer_email": text(params.get("customer_email")),
+            "discounts": [],
             "expires_at": as_int(params.get("expires_at", now + _EXPIRES_AFTER), "expires_at"),
+            "integration_identifier": None,
             "invoice": None,
             "invoice_creation": (
                 {
@@ -104,6 +111,7 @@ class CheckoutApi(ClockApi):
                         "custom_fields": None,
                         "description": None,
                         "footer": None,
+                        "issuer": None,
                         "metadata": {},
                         "rendering_options": None,
                     },
@@ -113,8 +121,10 @@ class CheckoutApi(ClockApi):
             ),
             "livemode": call.account.livemode,
             "locale": text(params.get("locale")),
+            "managed_payments": None,
             "metadata": merge_metadata({}, params.get("metadata", {})),
             "mode": mode,
+            "origin_context": None,
             "payment_intent": None,
             "payment_link": None,
             "payment_method_collection": "always" if mode == "subscription" else None,
@@ -122,25 +132,32 @@ class CheckoutApi(ClockApi):
             "payment_method_options": {},
             "payment_method_types": ["card"],
             "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
+            "permissions": None,
             "phone_number_collection": {"enabled": False},
             "recovered_from": None,
+            "saved_payment_method_options": None,
             "setup_intent": None,
             "shipping_address_collection": None,
             "shipping_cost": None,
-            "shipping_details": None,
             "shipping_options": [],
             "status": "open",
             "submit_type": None,
             "subscription": None,
             "success_url": str(params["success_url"]),
             "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            "ui_mode": "hosted",
+            "ui_mode": "hosted_page",
             "url": f"https://checkout.stripe.com/c/pay/{session_id}",
+            "wallet_options": None,
         }
         private = call.account.private[session_id]
         private["line_items"] = list_object(items, f"/v1/checkout/sessions/{session_id}/line_items")
         private["subscription_data"] = params.get("subscription_data") or {}
         private["discounts"] = params.get("discounts") or []
+        session["discounts"] = [
+            {"coupon": entry.get("coupon") or None, "promotion_code": None}
+            for entry in as_list(private["discounts"], "discounts")
+            if isinstance(entry, dict)
+        ]
         self._put(call, "checkout.session", session)
         return copy.deepcopy(session)
 
@@ -176,12 +193,14 @@ class CheckoutApi(ClockApi):
                 {
                     "id": random_id("li_", 24),
                     "object": "item",
+                    "adjustable_quantity": None,
                     "amount_discount": 0,
                     "amount_subtotal": amount,
                     "amount_tax": 0,
                     "amount_total": amount,
                     "currency": price["currency"],
                     "description": product.get("name", ""),
+                    "metadata": {},
                     "price": copy.deepcopy(price),
                     "quantity": quantity,
                 }
@@ -261,7 +280,9 @@ class CheckoutApi(ClockApi):
         session["payment_status"] = paid
         session["customer_details"] = {
             "address": dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state")),
+            "business_name": None,
             "email": email,
+            "individual_name": None,
             "name": name,
             "phone": None,
             "tax_exempt": "none",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from doubles.stripe.core import Account, Call, add_interval
+from doubles.stripe.subscription_objects import period_of, set_period
 from doubles.stripe.subscriptions import SubscriptionsApi
 
 _TRIAL_NOTICE = 3 * 86_400  # customer.subscription.trial_will_end comes 3 days before the end
@@ -63,7 +64,7 @@ class ClockApi(SubscriptionsApi):
             notice = sub["trial_end"] - _TRIAL_NOTICE
             if sub["created"] < notice <= now:
                 steps.append((notice, 0, lambda call: self._trial_notice(call, sub)))
-        ends = sub["trial_end"] if status == "trialing" else sub["current_period_end"]
+        ends = sub["trial_end"] if status == "trialing" else period_of(sub)[1]
         if sub["cancel_at"] is not None and sub["cancel_at"] <= min(now, ends):
             at = sub["cancel_at"]
             steps.append((at, 1, lambda call: self._end(call, sub, "cancellation_requested", at)))
@@ -116,10 +117,8 @@ class ClockApi(SubscriptionsApi):
         anchor, cycles = sub["billing_cycle_anchor"], private["cycles"]
         start = add_interval(anchor, interval, count * cycles) if cycles else anchor
         end = add_interval(anchor, interval, count * (cycles + 1))
-        sub["current_period_start"], sub["current_period_end"] = start, end
-        for item in sub["items"]["data"]:
-            item["current_period_start"], item["current_period_end"] = start, end
-        previous = (before["current_period_start"], before["current_period_end"])
+        set_period(sub, start, end)
+        previous = period_of(before)
         # The subscription's own change is one event after its invoice's, whatever the payment.
         private["quiet"] = True
         try:
@@ -129,19 +128,32 @@ class ClockApi(SubscriptionsApi):
         self._changed(call, "customer.subscription.updated", before, sub)
 
     def _end_discounts(self, call: Call, sub: dict[str, Any], now: int) -> None:
-        """Drop a ``once`` discount already used, and a ``repeating`` one whose months are over."""
-        kept = []
-        for discount_id in sub["discounts"]:
-            discount = call.account.objects["discount"][discount_id]
-            duration = discount["coupon"]["duration"]
-            used = call.account.private[discount_id].get("used")
-            over = (duration == "once" and used) or (
-                duration == "repeating" and discount["end"] is not None and discount["end"] <= now
-            )
-            if over:
-                self._emit(call, "customer.discount.deleted", discount)
-            else:
-                kept.append(discount_id)
-        sub["discounts"] = kept
-        first = call.account.objects["discount"][kept[0]] if kept else None
-        sub["discount"] = copy.deepcopy(first)
+        """Drop a ``once`` discount already used, and a ``repeating`` one whose months are over,
+        from the subscription and from each of its items."""
+
+        def kept(discount_ids: list[str]) -> list[str]:
+            left = []
+            for discount_id in discount_ids:
+                discount = call.account.objects["discount"][discount_id]
+                duration = call.account.private[discount_id]["coupon"]["duration"]
+                used = call.account.private[discount_id].get("used")
+                over = (duration == "once" and used) or (
+                    duration == "repeating"
+                    and discount["end"] is not None
+                    and discount["end"] <= now
+                )
+                if over:
+                    self._emit(
+                        call, "customer.discount.deleted", self._ended_discount(call, discount_id)
+                    )
+                else:
+                    left.append(discount_id)
+            return left
+
+        sub["discounts"] = kept(sub["discounts"])
+        for item in sub["items"]["data"]:
+            item["discounts"] = kept(item["discounts"])
+        customer = call.account.customers.get(sub["customer"])
+        ending = customer["discount"] if customer is not None else None
+        if customer is not None and ending is not None and not kept([ending["id"]]):
+            customer["discount"] = None

@@ -10,11 +10,12 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from doubles.stripe.core import Account, list_object
+from doubles.stripe.core import Account, children, list_object
 from doubles.stripe.wire import StripeError
 
 _NULL = ("application", "on_behalf_of", "test_clock", "default_source", "default_payment_method")
-# kind -> expandable id field -> kind it points to (None: always null in the double)
+# kind -> expandable id field -> kind it points to (None: always null in the double). Kinds not
+# named ``object`` by Stripe ("invoice_parent"...) are the sub-objects that hold such fields.
 _IDS: dict[str, dict[str, str | None]] = {
     "customer": {"default_source": None, "test_clock": None},
     "subscription": {
@@ -27,58 +28,69 @@ _IDS: dict[str, dict[str, str | None]] = {
     "subscription_item": {"discounts": "discount"},
     "invoice": {
         **dict.fromkeys(_NULL),
-        **dict.fromkeys(("payment_intent", "latest_revision", "quote")),
+        **dict.fromkeys(("latest_revision", "account_tax_ids")),
         "customer": "customer",
-        "subscription": "subscription",
-        "charge": "charge",
         "discounts": "discount",
     },
-    "line_item": {
-        "subscription": "subscription",
-        "invoice_item": "invoiceitem",
-        "discounts": "discount",
-    },
+    "invoice_parent_subscription": {"subscription": "subscription"},
+    "line_item": {"subscription": "subscription", "discounts": "discount"},
+    "price_details": {"price": "price"},
     "invoiceitem": {
         "customer": "customer",
         "invoice": "invoice",
-        "subscription": "subscription",
         "discounts": "discount",
         "test_clock": None,
     },
+    "invoice_payment_payment": {
+        "charge": "charge",
+        **dict.fromkeys(("payment_intent", "payment_record")),
+    },
+    "invoice_payment": {"invoice": "invoice"},
     "price": {"product": "product"},
     "plan": {"product": "product"},
     "product": {"default_price": "price", "tax_code": None},
     "discount": {"customer": "customer", "promotion_code": None},
+    "discount_source": {"coupon": "coupon"},
     "charge": {
         **dict.fromkeys(("application", "application_fee", "balance_transaction", "review")),
         **dict.fromkeys(("on_behalf_of", "payment_intent", "source_transfer", "transfer")),
         "failure_balance_transaction": None,
         "customer": "customer",
-        "invoice": "invoice",
     },
     "refund": {
         **dict.fromkeys(("payment_intent", "balance_transaction", "failure_balance_transaction")),
-        **dict.fromkeys(("source_transfer_reversal", "transfer_reversal")),
+        **dict.fromkeys(("source_transfer_reversal", "transfer_reversal", "payment_method")),
         "charge": "charge",
+        "customer": "customer",
     },
+    "dispute": {"charge": "charge", "payment_intent": None},
+    "credit_note": {
+        "customer": "customer",
+        "invoice": "invoice",
+        "customer_balance_transaction": None,
+    },
+    "credit_note_refund": {"refund": "refund"},
     "checkout.session": {
         **dict.fromkeys(("payment_intent", "payment_link", "setup_intent")),
         "customer": "customer",
         "subscription": "subscription",
         "invoice": "invoice",
     },
-    "item": {"discounts": "discount"},
 }
 # kind -> embedded object field -> its kind (a list object's items have that kind)
 _EMBEDDED: dict[str, dict[str, str]] = {
-    "customer": {"subscriptions": "subscription"},
-    "subscription": {"items": "subscription_item", "discount": "discount"},
+    "customer": {"subscriptions": "subscription", "discount": "discount"},
+    "subscription": {"items": "subscription_item"},
     "subscription_item": {"price": "price", "plan": "plan"},
-    "invoice": {"lines": "line_item", "discount": "discount"},
-    "line_item": {"price": "price", "plan": "plan"},
-    "invoiceitem": {"price": "price"},
-    "discount": {"coupon": "coupon"},
+    "invoice": {"lines": "line_item", "parent": "invoice_parent", "payments": "invoice_payment"},
+    "invoice_parent": {"subscription_details": "invoice_parent_subscription"},
+    "line_item": {"pricing": "pricing"},
+    "invoiceitem": {"pricing": "pricing"},
+    "pricing": {"price_details": "price_details"},
+    "invoice_payment": {"payment": "invoice_payment_payment"},
+    "discount": {"source": "discount_source"},
     "charge": {"refunds": "refund"},
+    "credit_note": {"lines": "credit_note_line_item", "refunds": "credit_note_refund"},
     "checkout.session": {"line_items": "item"},
     "item": {"price": "price"},
 }
@@ -97,12 +109,14 @@ def _subscriptions(account: Account, customer: dict[str, Any]) -> dict[str, Any]
 
 
 def _refunds(account: Account, charge: dict[str, Any]) -> dict[str, Any]:
-    refunds = [
-        copy.deepcopy(r)
-        for r in reversed(account.objects["refund"].values())
-        if r["charge"] == charge["id"]
-    ]
-    return list_object(refunds, f"/v1/charges/{charge['id']}/refunds")
+    return children(
+        account, "refund", "charge", charge["id"], f"/v1/charges/{charge['id']}/refunds"
+    )
+
+
+def _payments(account: Account, invoice: dict[str, Any]) -> dict[str, Any]:
+    url = f"/v1/invoice_payments?invoice={invoice['id']}"
+    return children(account, "invoice_payment", "invoice", invoice["id"], url)
 
 
 def _private(name: str) -> Callable[[Account, dict[str, Any]], Any]:
@@ -115,6 +129,7 @@ def _private(name: str) -> Callable[[Account, dict[str, Any]], Any]:
 # kind -> field Stripe includes only when expanded -> how to make it
 _ON_REQUEST: dict[str, dict[str, Callable[[Account, dict[str, Any]], Any]]] = {
     "customer": {"subscriptions": _subscriptions},
+    "invoice": {"payments": _payments},
     "price": {"tiers": _private("tiers")},
     "charge": {"refunds": _refunds},
     "checkout.session": {"line_items": _private("line_items")},

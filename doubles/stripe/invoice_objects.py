@@ -1,89 +1,19 @@
-"""The invoice-side objects of the Stripe double, as Stripe shows them at API version 2023-08-16.
+"""The invoice-side objects of the Stripe double, as API version 2026-10-28.endive shows them.
 
-Pure functions: an invoice and its lines, what a price costs for a quantity (tiers included),
-totals with each discount's share of each line, and the ad-hoc price behind an amount-only item.
+Pure functions: an invoice (its lines are ``line_objects``), totals with each discount's share of
+each line, and a discount. In this version an invoice names its subscription under
+``parent.subscription_details`` (no ``subscription``, ``charge`` or ``paid`` since 2025-03-31.basil:
+payments are invoice payments), and a discount names its coupon, an id unless expanded, under
+``source`` (2025-09-30.clover).
 """
 
 import copy
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from doubles.stripe.core import list_object, one_of, text
-from doubles.stripe.wire import (
-    as_bool,
-    as_int,
-    invalid,
-    merge_metadata,
-    missing_parameter,
-    random_id,
-)
-
-
-def round_half_up(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def price_amount(price: dict[str, Any], tiers: list[dict[str, Any]] | None, quantity: int) -> int:
-    """What ``quantity`` units of ``price`` cost, in the currency's smallest unit."""
-    if price["billing_scheme"] != "tiered":
-        transform = price.get("transform_quantity")
-        if transform:
-            divided = Decimal(quantity) / transform["divide_by"]
-            rounding = ROUND_HALF_UP if transform["round"] == "up" else "ROUND_DOWN"
-            quantity = int(divided.quantize(Decimal(1), rounding=rounding))
-        return round_half_up(Decimal(price["unit_amount_decimal"] or 0) * quantity)
-    total, lower = Decimal(0), 0
-    for tier in tiers or []:
-        upper = tier["up_to"]
-        unit = Decimal(tier["unit_amount_decimal"] or 0)
-        flat = Decimal(tier["flat_amount_decimal"] or 0)
-        if price["tiers_mode"] == "volume":
-            if upper is None or quantity <= upper:
-                return round_half_up(unit * quantity + (flat if quantity else 0))
-            continue
-        in_tier = quantity - lower if upper is None else min(quantity, upper) - lower
-        if in_tier <= 0:
-            break
-        total += unit * in_tier + flat
-        lower = upper or lower
-    return round_half_up(total)
-
-
-def invoice_line(
-    obj: dict[str, Any],
-    amount: int,
-    quantity: int | None,
-    period: dict[str, int],
-    description: str | None,
-) -> dict[str, Any]:
-    """An invoice line, from an invoice item or a subscription item (``obj``)."""
-    line = {
-        "id": random_id("il_", 24),
-        "object": "line_item",
-        "amount": amount,
-        "amount_excluding_tax": amount,
-        "currency": obj["price"]["currency"],
-        "description": description,
-        "discount_amounts": [],
-        "discountable": obj.get("discountable", True),
-        "discounts": [],
-        "livemode": obj["price"]["livemode"],
-        "metadata": dict(obj.get("metadata") or {}),
-        "period": dict(period),
-        "plan": obj.get("plan"),
-        "price": copy.deepcopy(obj["price"]),
-        "proration": False,
-        "proration_details": {"credited_items": None},
-        "quantity": quantity,
-        "subscription": obj.get("subscription"),
-        "tax_amounts": [],
-        "tax_rates": [],
-        "type": "subscription" if obj["object"] == "subscription_item" else "invoiceitem",
-        "unit_amount_excluding_tax": obj["price"]["unit_amount_decimal"],
-    }
-    key = "subscription_item" if line["type"] == "subscription" else "invoice_item"
-    line[key] = obj["id"]
-    return line
+from doubles.stripe.line_objects import line_source, round_half_up
+from doubles.stripe.wire import as_bool, as_int, invalid, merge_metadata, random_id
 
 
 def new_invoice(
@@ -94,6 +24,8 @@ def new_invoice(
     livemode: bool,
 ) -> dict[str, Any]:
     """A draft one-off invoice of ``lines`` in usd; callers set what differs."""
+    for line in lines:
+        line["invoice"] = invoice_id
     invoice: dict[str, Any] = {
         "id": invoice_id,
         "object": "invoice",
@@ -101,22 +33,29 @@ def new_invoice(
         "account_name": "Omniroo test account",
         "account_tax_ids": None,
         "amount_due": 0,
+        "amount_overpaid": 0,
         "amount_paid": 0,
         "amount_remaining": 0,
         "amount_shipping": 0,
         "application": None,
-        "application_fee_amount": None,
         "attempt_count": 0,
         "attempted": False,
         "auto_advance": False,
-        "automatic_tax": {"enabled": False, "status": None},
+        "automatic_tax": {
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
+        "automatically_finalizes_at": None,
         "billing_reason": "manual",
-        "charge": None,
         "collection_method": "charge_automatically",
         "created": now,
         "currency": "usd",
         "custom_fields": None,
         "customer": customer["id"],
+        "customer_account": None,
         "customer_address": copy.deepcopy(customer["address"]),
         "customer_email": customer["email"],
         "customer_name": customer["name"],
@@ -128,7 +67,6 @@ def new_invoice(
         "default_source": None,
         "default_tax_rates": [],
         "description": None,
-        "discount": None,
         "discounts": [],
         "due_date": None,
         "effective_at": None,
@@ -137,6 +75,7 @@ def new_invoice(
         "from_invoice": None,
         "hosted_invoice_url": None,
         "invoice_pdf": None,
+        "issuer": {"type": "self"},
         "last_finalization_error": None,
         "latest_revision": None,
         "lines": list_object(lines, f"/v1/invoices/{invoice_id}/lines"),
@@ -145,9 +84,7 @@ def new_invoice(
         "next_payment_attempt": None,
         "number": None,
         "on_behalf_of": None,
-        "paid": False,
-        "paid_out_of_band": False,
-        "payment_intent": None,
+        "parent": None,
         "payment_settings": {
             "default_mandate": None,
             "payment_method_options": None,
@@ -157,9 +94,8 @@ def new_invoice(
         "period_start": now,
         "post_payment_credit_notes_amount": 0,
         "pre_payment_credit_notes_amount": 0,
-        "quote": None,
         "receipt_number": None,
-        "rendering_options": None,
+        "rendering": None,
         "shipping_cost": None,
         "shipping_details": None,
         "starting_balance": 0,
@@ -168,56 +104,33 @@ def new_invoice(
         "status_transitions": dict.fromkeys(
             ("finalized_at", "marked_uncollectible_at", "paid_at", "voided_at")
         ),
-        "subscription": None,
-        "subscription_details": {"metadata": None},
         "subtotal": 0,
         "subtotal_excluding_tax": 0,
-        "tax": None,
         "test_clock": None,
         "total": 0,
         "total_discount_amounts": [],
         "total_excluding_tax": 0,
-        "total_tax_amounts": [],
-        "transfer_data": None,
+        "total_pretax_credit_amounts": [],
+        "total_taxes": [],
         "webhooks_delivered_at": None,
     }
     return invoice
 
 
-def adhoc_price(now: int, livemode: bool, currency: str, unit: int) -> dict[str, Any]:
-    # Stripe backs an amount-only item with an inactive price of a hidden product.
-    return {
-        "id": random_id("price_", 24),
-        "object": "price",
-        "active": False,
-        "billing_scheme": "per_unit",
-        "created": now,
-        "currency": currency,
-        "custom_unit_amount": None,
-        "livemode": livemode,
-        "lookup_key": None,
-        "metadata": {},
-        "nickname": None,
-        "product": random_id("prod_", 14),
-        "recurring": None,
-        "tax_behavior": "unspecified",
-        "tiers_mode": None,
-        "transform_quantity": None,
-        "type": "one_time",
-        "unit_amount": unit,
-        "unit_amount_decimal": str(unit),
+def subscription_parent(subscription: dict[str, Any]) -> dict[str, Any]:
+    """An invoice's ``parent`` when it bills a subscription."""
+    details = {
+        "metadata": dict(subscription["metadata"]),
+        "subscription": subscription["id"],
+        "subscription_proration_date": None,
     }
+    return {"quote_details": None, "subscription_details": details, "type": "subscription_details"}
 
 
-def item_period(value: Any, now: int) -> dict[str, int]:
-    if value in (None, ""):
-        return {"end": now, "start": now}
-    if not isinstance(value, dict) or "start" not in value or "end" not in value:
-        raise missing_parameter("period[start]")
-    return {
-        "end": as_int(value["end"], "period[end]"),
-        "start": as_int(value["start"], "period[start]"),
-    }
+def invoice_subscription(invoice: dict[str, Any]) -> str | None:
+    """The id of the subscription an invoice bills, if any."""
+    parent = invoice["parent"] or {}
+    return (parent.get("subscription_details") or {}).get("subscription")
 
 
 def apply_invoice(invoice: dict[str, Any], params: dict[str, Any], now: int) -> None:
@@ -244,33 +157,43 @@ def apply_invoice(invoice: dict[str, Any], params: dict[str, Any], now: int) -> 
         )
 
 
-def totals(invoice: dict[str, Any], discounts: list[dict[str, Any]]) -> None:
-    """Subtotal, each discount's share of each line, and what is left to pay."""
+def totals(invoice: dict[str, Any], applied: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Subtotal, each discount's share of each line, and what is left to pay; ``applied`` pairs
+    each discount with its coupon. An item's own discount takes only that item's line (and is
+    listed in its ``discounts``), before the invoice's discounts share what is left."""
     lines = invoice["lines"]["data"]
     left = [line["amount"] if line["discountable"] else 0 for line in lines]
     for line in lines:
         line["discount_amounts"] = []
+        line["discounts"] = []
     totals = []
-    for discount in discounts:
-        coupon = discount["coupon"]
+    ordered = sorted(applied, key=lambda pair: pair[0]["subscription_item"] is None)
+    for discount, coupon in ordered:
+        item = discount["subscription_item"]
+        scope = [item is None or line_source(line) == item for line in lines]
+        base = [a if inside else 0 for a, inside in zip(left, scope, strict=True)]
         if coupon["percent_off"] is not None:
-            shares = [
-                round_half_up(Decimal(a) * Decimal(str(coupon["percent_off"])) / 100) for a in left
-            ]
+            percent = Decimal(str(coupon["percent_off"]))
+            shares = [round_half_up(Decimal(a) * percent / 100) for a in base]
         else:
-            off = min(coupon["amount_off"], sum(left))
-            base = sum(left) or 1
-            shares = [off * a // base for a in left]
+            off = min(coupon["amount_off"], sum(base))
+            whole = sum(base) or 1
+            shares = [off * a // whole for a in base]
             if shares:  # the rounding remainder goes to the last line that has room for it
-                last = max(i for i, a in enumerate(left) if a or i == 0)
+                last = max(i for i, a in enumerate(base) if a or i == 0)
                 shares[last] += off - sum(shares)
         for index, share in enumerate(shares):
             left[index] -= share
-            lines[index]["discount_amounts"].append({"amount": share, "discount": discount["id"]})
+            if scope[index]:
+                amounts = lines[index]["discount_amounts"]
+                amounts.append({"amount": share, "discount": discount["id"]})
+                if item is not None:
+                    lines[index]["discounts"].append(discount["id"])
         totals.append({"amount": sum(shares), "discount": discount["id"]})
     subtotal = sum(line["amount"] for line in lines)
     total = subtotal - sum(t["amount"] for t in totals)
     paid = invoice["amount_paid"]
+    credited = invoice["pre_payment_credit_notes_amount"]
     invoice.update(
         {
             "subtotal": subtotal,
@@ -278,58 +201,30 @@ def totals(invoice: dict[str, Any], discounts: list[dict[str, Any]]) -> None:
             "total": total,
             "total_excluding_tax": total,
             "total_discount_amounts": totals,
-            "amount_due": total,
-            "amount_remaining": max(total - paid, 0),
-            "discount": copy.deepcopy(discounts[0]) if discounts else None,
-            "discounts": [d["id"] for d in discounts],
+            "amount_due": max(total - credited, 0),
+            "amount_remaining": max(total - credited - paid, 0),
+            "discounts": [d["id"] for d, _ in applied if d["subscription_item"] is None],
         }
     )
-
-
-def new_invoiceitem(
-    params: dict[str, Any], customer: str, price: dict[str, Any], now: int, livemode: bool
-) -> dict[str, Any]:
-    """A pending invoice item of one unit of ``price``; callers set amount and quantity."""
-    return {
-        "id": random_id("ii_", 24),
-        "object": "invoiceitem",
-        "amount": 0,
-        "currency": price["currency"],
-        "customer": customer,
-        "date": now,
-        "description": text(params.get("description")),
-        "discountable": as_bool(params.get("discountable", True), "discountable"),
-        "discounts": [],
-        "invoice": None,
-        "livemode": livemode,
-        "metadata": merge_metadata({}, params.get("metadata", {})),
-        "period": item_period(params.get("period"), now),
-        "plan": None,
-        "price": price,
-        "proration": False,
-        "quantity": 1,
-        "subscription": None,
-        "tax_rates": [],
-        "test_clock": None,
-        "unit_amount": price["unit_amount"],
-        "unit_amount_decimal": price["unit_amount_decimal"],
-    }
 
 
 def new_discount(
     coupon: dict[str, Any], customer: str, subscription: str | None, start: int, end: int | None
 ) -> dict[str, Any]:
-    """A discount (``di_``) carrying a copy of its coupon, as API version 2023-08-16 shows it."""
+    """A discount (``di_``): its coupon is an id under ``source`` unless expanded
+    (https://docs.stripe.com/changelog/clover/2025-09-30/add-discount-source-property)."""
     return {
         "id": random_id("di_", 24),
         "object": "discount",
         "checkout_session": None,
-        "coupon": copy.deepcopy(coupon),
         "customer": customer,
+        "customer_account": None,
         "end": end,
         "invoice": None,
         "invoice_item": None,
         "promotion_code": None,
+        "source": {"coupon": coupon["id"], "type": "coupon"},
         "start": start,
         "subscription": subscription,
+        "subscription_item": None,
     }

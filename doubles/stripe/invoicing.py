@@ -1,4 +1,4 @@
-"""Invoices and invoice items of the Stripe double: totals, discounts, finalizing and paying.
+"""Invoices of the Stripe double: totals, discounts, finalizing and paying.
 
 An invoice moves draft -> open -> paid (or void / uncollectible) with Stripe's events. A failed
 automatic payment is retried 3, 8 and 15 days after the first failure (``next_payment_attempt``);
@@ -8,34 +8,21 @@ the subscription layer decides what a failure or a payment means for its subscri
 import copy
 from typing import Any
 
-from doubles.stripe.core import Call, add_interval, field_is, list_object, one_of
+from doubles.stripe.core import Call, field_is, list_object, one_of
+from doubles.stripe.invoice_items import Applied
 from doubles.stripe.invoice_objects import (
-    adhoc_price,
     apply_invoice,
-    invoice_line,
-    new_discount,
+    invoice_subscription,
     new_invoice,
-    new_invoiceitem,
-    price_amount,
+    subscription_parent,
     totals,
 )
+from doubles.stripe.invoice_payments import InvoicePaymentsApi
 from doubles.stripe.objects import deleted_stub
-from doubles.stripe.payments import PaymentsApi, card_error
-from doubles.stripe.wire import (
-    as_bool,
-    as_int,
-    check_keys,
-    invalid,
-    missing_parameter,
-    page,
-    random_id,
-)
+from doubles.stripe.payments import card_error
+from doubles.stripe.wire import as_bool, check_keys, invalid, missing_parameter, page, random_id
 
 RETRY_DAYS = (3, 5, 7)  # days between automatic retries of a failed invoice payment
-_ITEM_PARAMS = (
-    *("customer", "amount", "currency", "description", "price", "quantity", "unit_amount"),
-    *("invoice", "period", "discountable", "metadata", "expand"),
-)
 _INVOICE_PARAMS = (
     *("customer", "collection_method", "days_until_due", "due_date", "description", "metadata"),
     *("pending_invoice_items_behavior", "discounts", "currency", "auto_advance", "footer"),
@@ -48,113 +35,14 @@ _CHARGE_DESCRIPTION = {
 }
 
 
-class InvoicingApi(PaymentsApi):
-    """Invoice items and invoices; hooks let the subscription layer follow its invoices."""
+class InvoicingApi(InvoicePaymentsApi):
+    """Invoices and their payments; hooks let the subscription layer follow its invoices."""
 
     def _invoice_paid(self, call: Call, invoice: dict[str, Any]) -> None:
         """An invoice was paid (subscriptions react to it)."""
 
     def _invoice_failed(self, call: Call, invoice: dict[str, Any], final: bool) -> None:
         """An automatic payment failed; ``final`` once no retry is left."""
-
-    def _settle_currency(
-        self, call: Call, customer: dict[str, Any], currency: str, param: str
-    ) -> None:
-        """A customer bills in one currency while it has anything running in it, as in Stripe."""
-        current = customer["currency"]
-        if current and current != currency and self._bills_in(call, customer["id"], current):
-            raise invalid(
-                "You cannot combine currencies on a single customer. This customer has an active "
-                "subscription, subscription schedule, discount, quote, or invoice item with "
-                f"currency {current}.",
-                param,
-            )
-        customer["currency"] = currency  # Stripe sets it silently (no customer.updated)
-
-    @staticmethod
-    def _bills_in(call: Call, customer_id: str, currency: str) -> bool:
-        objects = call.account.objects
-        running = [
-            *(s for s in objects["subscription"].values() if s["ended_at"] is None),
-            *(i for i in objects["invoiceitem"].values() if i["invoice"] is None),
-        ]
-        return any(o["customer"] == customer_id and o["currency"] == currency for o in running)
-
-    # -- invoice items -------------------------------------------------------------------------
-
-    def create_invoiceitem(self, call: Call) -> dict[str, Any]:
-        params = call.params
-        check_keys(params, _ITEM_PARAMS)
-        if not params.get("customer"):
-            raise missing_parameter("customer")
-        customer = self._get(call.account, "customer", str(params["customer"]), "customer")
-        quantity = as_int(params.get("quantity", 1), "quantity")
-        if params.get("price"):
-            price = copy.deepcopy(self._get(call.account, "price", str(params["price"]), "price"))
-            tiers = call.account.private[price["id"]].get("tiers")
-            amount = price_amount(price, tiers, quantity)
-        else:
-            if params.get("amount") in (None, "") and params.get("unit_amount") in (None, ""):
-                raise missing_parameter("amount")
-            if not params.get("currency"):
-                raise missing_parameter("currency")
-            unit = params.get("unit_amount")
-            if unit in (None, ""):
-                amount, unit, quantity = as_int(params["amount"], "amount"), None, 1
-            else:
-                unit = as_int(unit, "unit_amount")
-                amount = unit * quantity
-            price = adhoc_price(
-                self._now(), call.account.livemode, str(params["currency"]).lower(), unit or amount
-            )
-        self._settle_currency(call, customer, price["currency"], "currency")
-        now = self._now()
-        item = new_invoiceitem(params, customer["id"], price, now, call.account.livemode)
-        item.update({"amount": amount, "quantity": quantity})
-        if item["description"] is None:
-            product = call.account.objects["product"].get(price["product"])
-            item["description"] = product["name"] if product else None
-        invoice = None
-        if params.get("invoice"):
-            invoice = self._get(call.account, "invoice", str(params["invoice"]), "invoice")
-            if invoice["status"] != "draft" or invoice["customer"] != customer["id"]:
-                message = "You can only add invoice items to draft invoices of the same customer."
-                raise invalid(message, "invoice")
-            item["invoice"] = invoice["id"]
-        self._put(call, "invoiceitem", item)
-        self._emit(call, "invoiceitem.created", item)
-        if invoice is not None:
-            self._relined(call, invoice, [*invoice["lines"]["data"], self._item_line(item)])
-        return copy.deepcopy(item)
-
-    @staticmethod
-    def _item_line(item: dict[str, Any]) -> dict[str, Any]:
-        return invoice_line(
-            item, item["amount"], item["quantity"], item["period"], item["description"]
-        )
-
-    def get_invoiceitem(self, call: Call, object_id: str) -> dict[str, Any]:
-        return copy.deepcopy(self._get(call.account, "invoiceitem", object_id))
-
-    def delete_invoiceitem(self, call: Call, object_id: str) -> dict[str, Any]:
-        item = self._get(call.account, "invoiceitem", object_id)
-        if item["invoice"] is not None:
-            invoice = call.account.objects["invoice"][item["invoice"]]
-            if invoice["status"] != "draft":
-                raise invalid("You can only delete invoice items of draft invoices.")
-            lines = [x for x in invoice["lines"]["data"] if x.get("invoice_item") != object_id]
-            self._relined(call, invoice, lines)
-        del call.account.objects["invoiceitem"][object_id]
-        self._emit(call, "invoiceitem.deleted", item)
-        return deleted_stub(object_id, "invoiceitem")
-
-    def list_invoiceitems(self, call: Call) -> dict[str, Any]:
-        filters = {
-            "customer": field_is("customer"),
-            "invoice": field_is("invoice"),
-            "pending": lambda item, v: (item["invoice"] is None) == as_bool(v, "pending"),
-        }
-        return self._list(call, "invoiceitem", "/v1/invoiceitems", filters)
 
     # -- invoices ------------------------------------------------------------------------------
 
@@ -167,7 +55,7 @@ class InvoicingApi(PaymentsApi):
         reason: str,
         currency: str,
         subscription: dict[str, Any] | None = None,
-        discounts: list[dict[str, Any]] | None = None,
+        discounts: Applied | None = None,
         period: tuple[int, int] | None = None,
         params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -179,11 +67,10 @@ class InvoicingApi(PaymentsApi):
         invoice.update({"billing_reason": reason, "currency": currency, "period_end": end})
         invoice.update({"period_start": start, "auto_advance": subscription is not None})
         if subscription is not None:
-            invoice["subscription"] = subscription["id"]
-            invoice["subscription_details"]["metadata"] = dict(subscription["metadata"])
+            invoice["parent"] = subscription_parent(subscription)
         apply_invoice(invoice, params or {}, now)
         totals(invoice, discounts or [])
-        for discount in discounts or []:
+        for discount, _ in discounts or []:
             if discount["subscription"] is None:
                 discount["invoice"] = invoice_id
         self._put(call, "invoice", invoice)
@@ -193,8 +80,7 @@ class InvoicingApi(PaymentsApi):
     def _relined(self, call: Call, invoice: dict[str, Any], lines: list[dict[str, Any]]) -> None:
         before = copy.deepcopy(invoice)
         invoice["lines"] = list_object(lines, f"/v1/invoices/{invoice['id']}/lines")
-        discounts = [call.account.objects["discount"][d] for d in invoice["discounts"]]
-        totals(invoice, discounts)
+        totals(invoice, self._applied(call, invoice["discounts"]))
         self._changed(call, "invoice.updated", before, invoice)
 
     def create_invoice(self, call: Call) -> dict[str, Any]:
@@ -220,43 +106,24 @@ class InvoicingApi(PaymentsApi):
             or customer["currency"]
             or "usd"
         ).lower()
-        discounts = [
+        made = [
             self._discount(call, customer["id"], None, str(entry.get("coupon")), f"discounts[{i}]")
             for i, entry in enumerate(params.get("discounts") or [])
             if isinstance(entry, dict) and entry.get("coupon")
         ]
-        lines = [self._item_line(item) for item in pending]
+        lines = [self._item_line(call, item) for item in pending]
         invoice = self._new_invoice(
             call,
             customer,
             lines,
             reason="manual",
             currency=currency,
-            discounts=discounts,
+            discounts=[(d, self._coupon_of(call, d)) for d in made],
             params=params,
         )
         for item in pending:
             item["invoice"] = invoice["id"]
         return copy.deepcopy(invoice)
-
-    def _discount(
-        self,
-        call: Call,
-        customer_id: str,
-        subscription: str | None,
-        coupon_id: str,
-        param: str,
-    ) -> dict[str, Any]:
-        """A discount applying ``coupon_id`` from now, counted as one redemption of it."""
-        coupon = self._redeemable(call, coupon_id, param)
-        start = self._now()
-        months = coupon["duration_in_months"]
-        end = add_interval(start, "month", months) if coupon["duration"] == "repeating" else None
-        coupon["times_redeemed"] += 1  # silently: Stripe sends no coupon.updated for it
-        if coupon["max_redemptions"] is not None:
-            coupon["valid"] = coupon["times_redeemed"] < coupon["max_redemptions"]
-        discount = new_discount(coupon, customer_id, subscription, start, end)
-        return self._put(call, "discount", discount)
 
     def get_invoice(self, call: Call, object_id: str) -> dict[str, Any]:
         return copy.deepcopy(self._get(call.account, "invoice", object_id))
@@ -284,7 +151,7 @@ class InvoicingApi(PaymentsApi):
     def list_invoices(self, call: Call) -> dict[str, Any]:
         filters = {
             "customer": field_is("customer"),
-            "subscription": field_is("subscription"),
+            "subscription": lambda invoice, v: invoice_subscription(invoice) == v,
             "status": field_is("status"),
             "collection_method": field_is("collection_method"),
         }
@@ -338,17 +205,21 @@ class InvoicingApi(PaymentsApi):
         invoice.update(
             {
                 "status": "paid",
-                "paid": True,
-                "paid_out_of_band": out_of_band,
                 "amount_paid": invoice["amount_due"],
                 "amount_remaining": 0,
                 "next_payment_attempt": None,
             }
         )
         invoice["status_transitions"]["paid_at"] = now
+        payment = self._payment(call, invoice)
+        if payment is not None and not out_of_band:
+            payment.update({"amount_paid": invoice["amount_paid"], "status": "paid"})
+            payment["status_transitions"]["paid_at"] = now
         self._emit(call, "invoice.paid", invoice)
         if not out_of_band:
             self._emit(call, "invoice.payment_succeeded", invoice)
+        if payment is not None and not out_of_band:
+            self._emit(call, "invoice_payment.paid", payment)
         self._invoice_paid(call, invoice)
 
     def pay_invoice(self, call: Call, object_id: str) -> dict[str, Any]:
@@ -369,7 +240,8 @@ class InvoicingApi(PaymentsApi):
         method = call.params.get("payment_method") or call.params.get("source")
         decline = self._attempt(call, invoice, method)
         if decline is not None:
-            raise card_error(decline, invoice["charge"])
+            payment = self._payment(call, invoice)
+            raise card_error(decline, payment["payment"]["charge"] if payment else None)
         return copy.deepcopy(invoice)
 
     def _attempt(self, call: Call, invoice: dict[str, Any], method: Any = None) -> str | None:
@@ -381,11 +253,11 @@ class InvoicingApi(PaymentsApi):
             invoice["customer"],
             invoice["amount_due"],
             invoice["currency"],
-            invoice=invoice["id"],
             description=description,
             decline=decline,
         )
-        invoice.update({"charge": charge["id"], "attempted": True})
+        self._paying(call, invoice, charge)
+        invoice["attempted"] = True
         invoice["attempt_count"] += 1
         if decline is None:
             self._mark_paid(call, invoice)
@@ -398,6 +270,8 @@ class InvoicingApi(PaymentsApi):
         self._emit(call, "invoice.payment_failed", invoice)
         self._invoice_failed(call, invoice, final)
         return decline
+
+    # -- void, uncollectible -----------------------------------------------------------------
 
     def void_invoice(self, call: Call, object_id: str) -> dict[str, Any]:
         check_keys(call.params, ("expand",))

@@ -1,6 +1,7 @@
 """The Stripe objects the Stripe double keeps: their exact shape and how parameters change them.
 
-Shapes follow Stripe's reference fixtures (``fixtures3.latest.json``) for API version 2023-08-16.
+Shapes follow stripe-python's resource types for API version 2026-10-28.endive, and Stripe's
+example objects (stripe/openapi ``fixtures3.json``) for the fields every object carries.
 Parameters arrive either form-decoded (strings) or as Python values from test helpers; both go
 through the same functions here.
 """
@@ -26,6 +27,8 @@ from doubles.stripe.wire import (
 _CUSTOMER_WRITABLE = (
     "address",
     "balance",
+    "business_name",
+    "individual_name",
     "description",
     "email",
     "invoice_prefix",
@@ -38,21 +41,21 @@ _CUSTOMER_WRITABLE = (
     "shipping",
     "tax_exempt",
 )
-# Accepted as Stripe does, but they touch objects this double does not model.
+# Accepted as Stripe does, but they touch objects this double does not model. (``coupon`` and
+# ``promotion_code`` are gone since 2025-03-31.basil: a customer's discount is made in the
+# Dashboard, ``StripeDouble.add_customer_discount`` here.)
 _CUSTOMER_IGNORED = (
     "expand",
     "payment_method",
     "source",
     "tax",
     "tax_id_data",
-    "coupon",
-    "promotion_code",
     "cash_balance",
     "validate",
     "default_source",
 )
 _INVOICE_SETTINGS = ("custom_fields", "default_payment_method", "footer", "rendering_options")
-_TEXT_FIELDS = ("description", "name", "phone")
+_TEXT_FIELDS = ("business_name", "description", "individual_name", "name", "phone")
 _ENDPOINT_FIELDS = ("url", "enabled_events", "description", "metadata", "expand")
 
 
@@ -62,13 +65,16 @@ def new_customer(created: int, livemode: bool) -> dict[str, Any]:
         "object": "customer",
         "address": None,
         "balance": 0,
+        "business_name": None,
         "created": created,
         "currency": None,
+        "customer_account": None,
         "default_source": None,
         "delinquent": False,
         "description": None,
         "discount": None,
         "email": None,
+        "individual_name": None,
         "invoice_prefix": secrets.token_hex(4).upper(),
         "invoice_settings": {field: None for field in _INVOICE_SETTINGS},
         "livemode": livemode,

@@ -12,6 +12,7 @@ from doubles.stripe.catalog import CatalogApi
 from doubles.stripe.core import ZERO_DECIMAL, Call, field_is, one_of, text
 from doubles.stripe.wire import (
     StripeError,
+    as_bool,
     as_int,
     check_keys,
     invalid,
@@ -84,11 +85,13 @@ class PaymentsApi(CatalogApi):
         amount: int,
         currency: str,
         *,
-        invoice: str | None = None,
         description: str | None = None,
         decline: str | None = None,
+        capture: bool = True,
     ) -> dict[str, Any]:
-        """Create and record one charge, succeeded or failed (charge.succeeded / charge.failed)."""
+        """Create and record one charge, succeeded or failed (charge.succeeded / charge.failed);
+        an uncaptured one (``capture=False``) is an authorisation: succeeded, nothing captured.
+        Since 2025-03-31.basil a charge no longer names its invoice (invoice payments do)."""
         charge_id = random_id("ch_", 24)
         failed = decline is not None
         failure_code, failure_message = DECLINES.get(decline or "", (None, None))
@@ -97,7 +100,7 @@ class PaymentsApi(CatalogApi):
             "id": charge_id,
             "object": "charge",
             "amount": amount,
-            "amount_captured": 0 if failed else amount,
+            "amount_captured": amount if capture and not failed else 0,
             "amount_refunded": 0,
             "application": None,
             "application_fee": None,
@@ -112,7 +115,7 @@ class PaymentsApi(CatalogApi):
                 "phone": None,
             },
             "calculated_statement_descriptor": "OMNIROO",
-            "captured": not failed,
+            "captured": capture and not failed,
             "created": self._now(),
             "currency": currency,
             "customer": customer_id,
@@ -122,7 +125,6 @@ class PaymentsApi(CatalogApi):
             "failure_code": failure_code,
             "failure_message": failure_message,
             "fraud_details": {},
-            "invoice": invoice,
             "livemode": call.account.livemode,
             "metadata": {},
             "on_behalf_of": None,
@@ -147,6 +149,7 @@ class PaymentsApi(CatalogApi):
             "refunded": False,
             "review": None,
             "shipping": None,
+            "source": None,
             "source_transfer": None,
             "statement_descriptor": None,
             "statement_descriptor_suffix": None,
@@ -163,7 +166,7 @@ class PaymentsApi(CatalogApi):
     def create_charge(self, call: Call) -> dict[str, Any]:
         params = call.params
         allowed = ("amount", "currency", "customer", "description", "source", "metadata")
-        check_keys(params, (*allowed, "receipt_email", "statement_descriptor", "expand"))
+        check_keys(params, (*allowed, "capture", "receipt_email", "statement_descriptor", "expand"))
         for required in ("amount", "currency"):
             if params.get(required) in (None, ""):
                 raise invalid(f"Missing required param: {required}.", required, "parameter_missing")
@@ -184,6 +187,7 @@ class PaymentsApi(CatalogApi):
             currency,
             description=text(params.get("description")),
             decline=decline,
+            capture=as_bool(params.get("capture", True), "capture"),
         )
         if "metadata" in params:
             charge["metadata"] = merge_metadata({}, params["metadata"])
@@ -195,16 +199,27 @@ class PaymentsApi(CatalogApi):
         return copy.deepcopy(self._get(call.account, "charge", object_id))
 
     def update_charge(self, call: Call, object_id: str) -> dict[str, Any]:
-        check_keys(call.params, ("description", "metadata", "receipt_email", "expand"))
+        texts = ("description", "receipt_email")
+        return self._edit(call, "charge", object_id, texts, "charge.updated")
+
+    def capture_charge(self, call: Call, object_id: str) -> dict[str, Any]:
+        """Capture an authorisation; an amount below the charge's is captured and the rest
+        refunded (https://docs.stripe.com/api/charges/capture)."""
+        check_keys(call.params, ("amount", "receipt_email", "statement_descriptor", "expand"))
         before = self._get(call.account, "charge", object_id)
+        if before["captured"] or before["status"] != "succeeded":
+            message = f"Charge {object_id} has already been captured."
+            raise invalid(message, code="charge_already_captured")
+        amount = as_int(call.params.get("amount", before["amount"]), "amount")
+        if not 0 < amount <= before["amount"]:
+            raise invalid("The amount to capture must be at most the charge's amount.", "amount")
         after = copy.deepcopy(before)
-        for key in ("description", "receipt_email"):
-            if key in call.params:
-                after[key] = text(call.params[key])
-        if "metadata" in call.params:
-            after["metadata"] = merge_metadata(after["metadata"], call.params["metadata"])
+        after.update({"captured": True, "amount_captured": amount})
         call.account.objects["charge"][object_id] = after
-        return copy.deepcopy(self._changed(call, "charge.updated", before, after))
+        if amount < before["amount"]:
+            self._refund(call, after, before["amount"] - amount, None, {})
+        self._emit(call, "charge.captured", call.account.objects["charge"][object_id])
+        return copy.deepcopy(call.account.objects["charge"][object_id])
 
     def list_charges(self, call: Call) -> dict[str, Any]:
         filters = {
@@ -252,17 +267,32 @@ class PaymentsApi(CatalogApi):
         if reason is not None:
             choices = ("duplicate", "fraudulent", "requested_by_customer")
             reason = one_of(reason, choices, "reason")
+        metadata = merge_metadata({}, params.get("metadata", {}))
+        return copy.deepcopy(self._refund(call, before, amount, reason, metadata))
+
+    def _refund(
+        self,
+        call: Call,
+        before: dict[str, Any],
+        amount: int,
+        reason: str | None,
+        metadata: dict[str, str],
+    ) -> dict[str, Any]:
+        """Refund ``amount`` of a charge: refund.created, then charge.refunded."""
         refund = {
             "id": random_id("re_", 24),
             "object": "refund",
             "amount": amount,
             "balance_transaction": None,
-            "charge": charge_id,
+            "charge": before["id"],
             "created": self._now(),
             "currency": before["currency"],
+            "customer": before["customer"],
+            "customer_account": None,
             "destination_details": {"card": {"type": "refund"}, "type": "card"},
-            "metadata": merge_metadata({}, params.get("metadata", {})),
+            "metadata": metadata,
             "payment_intent": None,
+            "payment_method": before["payment_method"],
             "reason": reason,
             "receipt_number": None,
             "source_transfer_reversal": None,
@@ -274,21 +304,15 @@ class PaymentsApi(CatalogApi):
         after = copy.deepcopy(before)
         after["amount_refunded"] += amount
         after["refunded"] = after["amount_refunded"] == after["amount"]
-        call.account.objects["charge"][charge_id] = after
+        call.account.objects["charge"][before["id"]] = after
         self._emit(call, "charge.refunded", after, previous_attributes(before, after))
-        return copy.deepcopy(refund)
+        return refund
 
     def get_refund(self, call: Call, object_id: str) -> dict[str, Any]:
         return copy.deepcopy(self._get(call.account, "refund", object_id))
 
     def update_refund(self, call: Call, object_id: str) -> dict[str, Any]:
-        check_keys(call.params, ("metadata", "expand"))
-        before = self._get(call.account, "refund", object_id)
-        after = copy.deepcopy(before)
-        if "metadata" in call.params:
-            after["metadata"] = merge_metadata(after["metadata"], call.params["metadata"])
-        call.account.objects["refund"][object_id] = after
-        return copy.deepcopy(self._changed(call, "refund.updated", before, after))
+        return self._edit(call, "refund", object_id, (), "refund.updated")
 
     def list_refunds(self, call: Call) -> dict[str, Any]:
         filters = {"charge": field_is("charge"), "payment_intent": field_is("payment_intent")}

@@ -1,7 +1,9 @@
-"""The subscription-side objects of the Stripe double, as API version 2023-08-16 shows them.
+"""The subscription-side objects of the Stripe double, as API version 2026-10-28.endive shows them.
 
 Pure functions: a subscription, its items and their legacy ``plan``, and how ``trial_end``,
-``trial_period_days`` and ``pause_collection`` read.
+``trial_period_days`` and ``pause_collection`` read. Since 2025-03-31.basil the billing period lives
+on each item (``current_period_start`` / ``_end``), not on the subscription, and a subscription's
+discounts are only its ``discounts`` list (no single ``discount``).
 """
 
 from typing import Any
@@ -17,7 +19,6 @@ def plan_of(price: dict[str, Any]) -> dict[str, Any]:
         "id": price["id"],
         "object": "plan",
         "active": price["active"],
-        "aggregate_usage": recurring["aggregate_usage"],
         "amount": price["unit_amount"],
         "amount_decimal": price["unit_amount_decimal"],
         "billing_scheme": price["billing_scheme"],
@@ -27,6 +28,7 @@ def plan_of(price: dict[str, Any]) -> dict[str, Any]:
         "interval_count": recurring["interval_count"],
         "livemode": price["livemode"],
         "metadata": dict(price["metadata"]),
+        "meter": recurring["meter"],
         "nickname": price["nickname"],
         "product": price["product"],
         "tiers_mode": price["tiers_mode"],
@@ -58,14 +60,18 @@ def new_item(sub_id: str, now: int) -> dict[str, Any]:
 def new_subscription(
     sub_id: str, now: int, customer: str, items: list[dict[str, Any]], livemode: bool
 ) -> dict[str, Any]:
-    """An incomplete subscription starting now; callers set its period, trial and the rest."""
+    """An incomplete subscription starting now; callers set its items' period, trial and the
+    rest."""
     return {
         "id": sub_id,
         "object": "subscription",
         "application": None,
         "application_fee_percent": None,
-        "automatic_tax": {"enabled": False},
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": now,
+        "billing_cycle_anchor_config": None,
+        "billing_mode": {"flexible": None, "type": "classic", "updated_at": None},
+        "billing_schedules": [],
         "billing_thresholds": None,
         "cancel_at": None,
         "cancel_at_period_end": False,
@@ -74,20 +80,20 @@ def new_subscription(
         "collection_method": "charge_automatically",
         "created": now,
         "currency": items[0]["price"]["currency"],
-        "current_period_end": now,
-        "current_period_start": now,
         "customer": customer,
+        "customer_account": None,
         "days_until_due": None,
         "default_payment_method": None,
         "default_source": None,
         "default_tax_rates": [],
         "description": None,
-        "discount": None,
         "discounts": [],
         "ended_at": None,
+        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
         "items": list_object(items, f"/v1/subscription_items?subscription={sub_id}"),
         "latest_invoice": None,
         "livemode": livemode,
+        "managed_payments": None,
         "metadata": {},
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
@@ -109,6 +115,17 @@ def new_subscription(
         "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
         "trial_start": None,
     }
+
+
+def period_of(sub: dict[str, Any]) -> tuple[int, int]:
+    """(start, end) of the subscription's current period: its items share it in the double."""
+    item = sub["items"]["data"][0]
+    return int(item["current_period_start"]), int(item["current_period_end"])
+
+
+def set_period(sub: dict[str, Any], start: int, end: int) -> None:
+    for item in sub["items"]["data"]:
+        item["current_period_start"], item["current_period_end"] = start, end
 
 
 def trial_end_of(params: dict[str, Any], now: int) -> int | None:

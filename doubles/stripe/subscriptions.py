@@ -9,14 +9,17 @@ import copy
 from typing import Any
 
 from doubles.stripe.core import Call, add_interval, text
-from doubles.stripe.invoice_objects import invoice_line, price_amount
-from doubles.stripe.invoicing import InvoicingApi
+from doubles.stripe.invoice_objects import invoice_subscription
+from doubles.stripe.line_objects import invoice_line, price_amount
 from doubles.stripe.payments import card_error, money
+from doubles.stripe.subscription_discounts import SubscriptionDiscountsApi
 from doubles.stripe.subscription_objects import (
     new_item,
     new_subscription,
     pause_of,
+    period_of,
     plan_of,
+    set_period,
     trial_end_of,
 )
 from doubles.stripe.wire import (
@@ -30,15 +33,19 @@ from doubles.stripe.wire import (
     random_id,
 )
 
+# No ``coupon`` or ``promotion_code`` since 2025-03-31.basil: ``discounts`` replaces them.
 _COMMON = (
-    *("items", "metadata", "description", "coupon", "discounts", "trial_end", "expand"),
+    *("items", "metadata", "description", "discounts", "trial_end", "expand"),
     *("cancel_at_period_end", "cancel_at", "collection_method", "days_until_due"),
     *("payment_behavior", "proration_behavior", "default_payment_method", "off_session"),
     *("trial_from_plan", "trial_settings", "promotion_code"),
 )
 _CREATE = (*_COMMON, "customer", "trial_period_days", "currency", "billing_cycle_anchor")
 _UPDATE = (*_COMMON, "pause_collection", "cancellation_details")
-_ITEM_KEYS = ("id", "price", "plan", "quantity", "metadata", "deleted", "tax_rates", "clear_usage")
+_ITEM_KEYS = (
+    *("id", "price", "plan", "quantity", "metadata", "deleted", "tax_rates", "clear_usage"),
+    "discounts",
+)
 _ENDED = ("canceled", "incomplete_expired")
 _MISMATCH = (
     "Currency and interval fields must match across all plans on this subscription. "
@@ -46,7 +53,7 @@ _MISMATCH = (
 )
 
 
-class SubscriptionsApi(InvoicingApi):
+class SubscriptionsApi(SubscriptionDiscountsApi):
     """Subscriptions, their items and discounts, and how their invoices move their status."""
 
     # -- items ---------------------------------------------------------------------------------
@@ -93,6 +100,11 @@ class SubscriptionsApi(InvoicingApi):
             new.pop("quantity", None)  # a metered item has no quantity at all
         if "metadata" in entry:
             new["metadata"] = merge_metadata(new["metadata"], entry["metadata"])
+        if entry.get("discounts") not in (None, ""):  # made once the subscription is known
+            call.account.private[new["id"]]["discounts"] = (
+                entry["discounts"],
+                f"{prefix}[discounts]",
+            )
         return new
 
     def _items(
@@ -148,7 +160,7 @@ class SubscriptionsApi(InvoicingApi):
         amount = price_amount(price, tiers, quantity)
         if trial:  # Stripe invoices a trial at zero and says so
             amount, description = 0, f"Trial period for {product['name']}"
-        return invoice_line(item, amount, quantity, period, description)
+        return invoice_line(item, price, amount, quantity, period, description)
 
     # -- create --------------------------------------------------------------------------------
 
@@ -171,17 +183,14 @@ class SubscriptionsApi(InvoicingApi):
         end = trial_end or add_interval(now, recurring["interval"], recurring["interval_count"])
         collection = params.get("collection_method", "charge_automatically")
         sub = new_subscription(sub_id, now, customer["id"], items, call.account.livemode)
-        sub.update(
-            {"currency": currency, "current_period_end": end, "collection_method": collection}
-        )
+        sub.update({"currency": currency, "collection_method": collection})
         sub["description"] = text(params.get("description"))
         sub["metadata"] = merge_metadata({}, params.get("metadata", {}))
         if trial_end:
             sub.update({"status": "trialing", "billing_cycle_anchor": end})
             sub.update({"trial_start": now, "trial_end": trial_end})
         self._apply_collection(sub, params)
-        for item in items:
-            item["current_period_start"], item["current_period_end"] = now, end
+        set_period(sub, now, end)
         if behavior == "error_if_incomplete" and not trial_end and collection != "send_invoice":
             # Stripe refuses the whole call, leaving no subscription behind.
             decline = self._decline(call, customer["id"], params.get("default_payment_method"))
@@ -215,34 +224,6 @@ class SubscriptionsApi(InvoicingApi):
         if sub["collection_method"] == "send_invoice" and sub["days_until_due"] is None:
             raise missing_parameter("days_until_due")
 
-    def _new_discounts(
-        self, call: Call, sub: dict[str, Any], params: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        """Discounts from ``coupon`` (the legacy parameter) and ``discounts[i][coupon]``."""
-        wanted = []
-        if params.get("coupon"):
-            wanted.append((str(params["coupon"]), "coupon"))
-        for index, entry in enumerate(as_list(params.get("discounts", []), "discounts")):
-            if not isinstance(entry, dict):
-                raise invalid(f"Invalid discounts[{index}]: must be a hash", f"discounts[{index}]")
-            check_keys(entry, ("coupon", "discount", "promotion_code"), f"discounts[{index}]")
-            if entry.get("coupon"):
-                wanted.append((str(entry["coupon"]), f"discounts[{index}][coupon]"))
-        made = []
-        for coupon_id, param in wanted:
-            coupon = self._get(call.account, "coupon", coupon_id, param)
-            if coupon["currency"] not in (None, sub["currency"]):
-                message = (
-                    f"The coupon's currency ({coupon['currency']}) must match the subscription's "
-                    f"currency ({sub['currency']})."
-                )
-                raise invalid(message, param)
-            made.append(self._discount(call, sub["customer"], sub["id"], coupon_id, param))
-        if made:
-            sub["discount"] = copy.deepcopy(made[0])
-            sub["discounts"] = [d["id"] for d in made]
-        return made
-
     def _bill(
         self,
         call: Call,
@@ -257,8 +238,12 @@ class SubscriptionsApi(InvoicingApi):
         span = {"end": lines_period[1], "start": lines_period[0]}
         trial = sub["status"] == "trialing"
         lines = [self._line_of(call, item, span, trial) for item in sub["items"]["data"]]
-        discounts = [call.account.objects["discount"][d] for d in sub["discounts"]]
+        own = [d for item in sub["items"]["data"] for d in item["discounts"]]
         customer = call.account.customers[sub["customer"]]
+        ids = [*own, *sub["discounts"]]
+        if not ids and customer["discount"]:  # the customer's discount, as Stripe applies it
+            ids = [customer["discount"]["id"]]
+        discounts = self._applied(call, ids)
         invoice = self._new_invoice(
             call,
             customer,
@@ -269,7 +254,7 @@ class SubscriptionsApi(InvoicingApi):
             discounts=discounts,
             period=period,
         )
-        for discount in discounts:
+        for discount, _ in discounts:
             call.account.private[discount["id"]]["used"] = True
         invoice["collection_method"] = sub["collection_method"]
         if sub["collection_method"] == "send_invoice":
@@ -299,14 +284,14 @@ class SubscriptionsApi(InvoicingApi):
     # -- what invoices do to their subscription ------------------------------------------------
 
     def _invoice_paid(self, call: Call, invoice: dict[str, Any]) -> None:
-        sub = call.account.objects["subscription"].get(invoice["subscription"] or "")
+        sub = call.account.objects["subscription"].get(invoice_subscription(invoice) or "")
         if sub is None or sub["latest_invoice"] != invoice["id"]:
             return
         if sub["status"] in ("incomplete", "past_due", "unpaid"):
             self._set_status(call, sub, "active")
 
     def _invoice_failed(self, call: Call, invoice: dict[str, Any], final: bool) -> None:
-        sub = call.account.objects["subscription"].get(invoice["subscription"] or "")
+        sub = call.account.objects["subscription"].get(invoice_subscription(invoice) or "")
         if sub is None or sub["latest_invoice"] != invoice["id"]:
             return
         if invoice["billing_reason"] == "subscription_create":
@@ -366,17 +351,16 @@ class SubscriptionsApi(InvoicingApi):
             raise invalid(message)
         sub = copy.deepcopy(before)
         now = self._now()
+        start, end = period_of(sub)
         if params.get("items"):
             items = self._items(call, params["items"], sub["items"]["data"], object_id)
-            for item in items:
-                item["current_period_start"] = sub["current_period_start"]
-                item["current_period_end"] = sub["current_period_end"]
             sub["items"]["data"], sub["items"]["total_count"] = items, len(items)
+            set_period(sub, start, end)
             sub["currency"] = items[0]["price"]["currency"]
         if "cancel_at_period_end" in params:
             ending = as_bool(params["cancel_at_period_end"], "cancel_at_period_end")
             sub["cancel_at_period_end"] = ending
-            sub["cancel_at"] = sub["current_period_end"] if ending else None
+            sub["cancel_at"] = end if ending else None
             sub["canceled_at"] = now if ending else None
         if "cancel_at" in params:
             at = params["cancel_at"]
@@ -395,12 +379,10 @@ class SubscriptionsApi(InvoicingApi):
                     value = text(params["cancellation_details"][key])
                     sub["cancellation_details"][key] = value
         self._apply_collection(sub, params)
-        discounts: list[dict[str, Any]] = []
-        if "coupon" in params or "discounts" in params:
-            if params.get("coupon") == "" or params.get("discounts") == "":
-                sub["discount"], sub["discounts"] = None, []
-            else:
-                discounts = self._new_discounts(call, sub, params)
+        removed: list[str] = []
+        if params.get("discounts") == "":
+            removed, sub["discounts"] = sub["discounts"], []
+        discounts = self._new_discounts(call, sub, params)
         call.account.objects["subscription"][object_id] = sub
         if params.get("trial_end") == "now" and sub["status"] == "trialing":
             sub["trial_end"] = now
@@ -408,10 +390,12 @@ class SubscriptionsApi(InvoicingApi):
         else:
             if params.get("trial_end") not in (None, ""):
                 sub["trial_end"] = trial_end_of(params, now)
-                sub["current_period_end"] = sub["trial_end"]
+                set_period(sub, start, sub["trial_end"])
             self._changed(call, "customer.subscription.updated", before, sub)
         for discount in discounts:
             self._emit(call, "customer.discount.created", discount)
+        for discount_id in removed:
+            self._emit(call, "customer.discount.deleted", self._ended_discount(call, discount_id))
         return copy.deepcopy(sub)
 
     def _renew(

@@ -1,7 +1,9 @@
 """Stripe's wire format for the Stripe double: form bodies, error bodies, ids, lists, objects.
 
-Kept apart from the HTTP plumbing in ``stripe_double`` so each stays small. The event type names
-are copied from stripe-python 15.3.1 (the only names ``enabled_events`` accepts, besides ``*``).
+Kept apart from the HTTP plumbing in ``doubles.stripe.app`` so each stays small. ``API_VERSION`` is
+the one version the double speaks (Omniroo's, ``shared/stripe_version.py``; the double keeps its own
+copy because it stands for Stripe, and tests hold the two equal). The event type names are copied
+from stripe-python 15.3.1 (the only names ``enabled_events`` accepts, besides ``*``).
 """
 
 import re
@@ -10,7 +12,7 @@ import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-API_VERSION = "2023-08-16"
+API_VERSION = "2026-10-28.endive"
 _ALNUM = string.ascii_letters + string.digits
 _TOKEN = re.compile(r"\[([^\]]*)\]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -6,7 +6,7 @@ app webhook for uninstalls (POST, to ``shared.oauth.hubspot_webhook``).
 import flask
 import functions_framework
 
-from shared import logs, wiring
+from shared import logs, request_body, wiring
 from shared.accounts import sessions
 from shared.config import HUBSPOT_OAUTH, Settings
 from shared.errors import OmnirooError
@@ -16,13 +16,14 @@ from shared.oauth import callback, hubspot_webhook
 logs.setup()
 SETTINGS = Settings.from_env(needs=HUBSPOT_OAUTH)
 DEPS = wiring.oauth_deps(SETTINGS)
+request_body.limit(SETTINGS.webhook_max_bytes)
 
 
 @functions_framework.http
 def hubspot_oauth_callback(request: flask.Request) -> callback.Response:
     if request.method == "POST":
         try:
-            body = request.get_data(cache=False)[: SETTINGS.webhook_max_bytes + 1]
+            body = request_body.read(request, SETTINGS.webhook_max_bytes)
             stopped = hubspot_webhook.receive(
                 DEPS,
                 "POST",

@@ -6,7 +6,7 @@ the user approves (or refuses) the connection. Hands the query and the session c
 import flask
 import functions_framework
 
-from shared import logs, wiring
+from shared import logs, request_body, wiring
 from shared.accounts import sessions
 from shared.config import STRIPE_OAUTH, Settings
 from shared.oauth import callback
@@ -14,6 +14,7 @@ from shared.oauth import callback
 logs.setup()
 SETTINGS = Settings.from_env(needs=STRIPE_OAUTH)
 DEPS = wiring.oauth_deps(SETTINGS)
+request_body.limit(SETTINGS.webhook_max_bytes)  # GET only: no body is read
 
 
 @functions_framework.http

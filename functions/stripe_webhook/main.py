@@ -7,24 +7,16 @@ the event is durably queued, 4xx for what the sender sent wrong, 5xx so Stripe r
 import flask
 import functions_framework
 
-from shared import logs, wiring
+from shared import logs, request_body, wiring
 from shared.config import WEBHOOK, Settings
-from shared.errors import OmnirooError, PayloadTooLarge
+from shared.errors import OmnirooError
 from shared.http import Response, error_response, reply
 from shared.webhook import ingest
 
 logs.setup()
 SETTINGS = Settings.from_env(needs=WEBHOOK)
 DEPS = wiring.webhook_deps(SETTINGS)
-
-
-def read_body(request: flask.Request, cap: int) -> bytes:
-    if request.content_length is not None and request.content_length > cap:
-        raise PayloadTooLarge(f"body larger than {cap} bytes")
-    body = request.stream.read(cap + 1)  # chunked bodies carry no Content-Length
-    if len(body) > cap:
-        raise PayloadTooLarge(f"body larger than {cap} bytes")
-    return body
+request_body.limit(SETTINGS.webhook_max_bytes)
 
 
 @functions_framework.http
@@ -32,7 +24,7 @@ def stripe_webhook(request: flask.Request) -> Response:
     if request.method != "POST":
         return reply(405, error="POST only")
     try:
-        body = read_body(request, SETTINGS.webhook_max_bytes)
+        body = request_body.read(request, SETTINGS.webhook_max_bytes)
         result = ingest.receive(body, request.headers.get("Stripe-Signature"), DEPS)
     except OmnirooError as exc:
         return error_response(exc, "webhook")

@@ -26,7 +26,7 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.accounts.ids import digest, new_token
+from shared.accounts.ids import digest, store_under_token
 from shared.clock import Clock
 from shared.errors import BadRequest
 from shared.store.base import EXPIRE_AT, Doc, Store
@@ -66,16 +66,14 @@ def start(store: Store, clock: Clock, account_id: str, replacing: str | None = N
     if replacing:
         end(store, replacing)
     now = clock.now()
-    while True:
-        token = new_token()
-        doc: Doc = {
-            "account_id": account_id,
-            "created_at": now,
-            "last_seen": now,
-            EXPIRE_AT: _expiry(now, now),
-        }
-        if store.create(COLLECTION, digest(token), doc):  # a collision would be a broken RNG
-            return Session(digest(token), account_id, now, now, token)
+    doc: Doc = {
+        "account_id": account_id,
+        "created_at": now,
+        "last_seen": now,
+        EXPIRE_AT: _expiry(now, now),
+    }
+    token = store_under_token(store, COLLECTION, doc)
+    return Session(digest(token), account_id, now, now, token)
 
 
 def load(store: Store, clock: Clock, token: str | None) -> Session | None:

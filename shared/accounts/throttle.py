@@ -33,6 +33,10 @@ set in one transaction each), so a burst of parallel requests gets no more tries
 requests in a row. A success gives its reservations back. A refused attempt is neither checked nor
 counted. Keys are the email as typed (normalised), not an account id, so an unknown email is
 throttled exactly like a known one and "try again in N seconds" tells nothing about which exists.
+
+The same counters slow down other things one client can repeat at our cost (``admit_client``
+with another rule): ``contact``, security reports from one client address, each stored 180 days
+and raising an alert: past 5 in a day, 1 s, 2 s, 4 s, ... up to an hour between reports.
 """
 
 import ipaddress
@@ -54,6 +58,7 @@ class Rule:
     kind: str
     free: int
     cap: float
+    what: str = "sign-in attempts"  # what the refusal says there were too many of
 
     def wait(self, failures: int) -> float:
         """Seconds the next attempt waits after ``failures`` failures."""
@@ -65,15 +70,16 @@ class Rule:
 PAIR = Rule("pair", free=5, cap=900)
 CLIENT = Rule("client", free=20, cap=900)
 EMAIL = Rule("email", free=10, cap=60)
+CONTACT = Rule("contact", free=5, cap=3600, what="reports from your address")
 
 
 class Throttled(BadRequest):
     status = 429
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, what: str = PAIR.what) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
         unit = "second" if self.retry_after == 1 else "seconds"
-        super().__init__(f"Too many sign-in attempts. Try again in {self.retry_after} {unit}.")
+        super().__init__(f"Too many {what}. Try again in {self.retry_after} {unit}.")
 
 
 def client_key(address: str) -> str:
@@ -151,15 +157,16 @@ class Throttle:
             holds.append(_Hold(rule, doc_id, count))
         return Attempt(self, holds)
 
-    def admit_client(self, client: str) -> Attempt:
-        """Reserve an attempt counted against ``client`` only (sign-up: an email that is taken
-        counts as a failure, which slows down guessing who has an account)."""
-        client_id = digest(CLIENT.kind, client_key(client))
-        self._refuse_if_waiting([self._live(client_id)])
-        if self._reserve(CLIENT, client_id, count=True) is None:
-            self._refuse_if_waiting([self._live(client_id)])
-            raise Throttled(1)
-        return Attempt(self, [_Hold(CLIENT, client_id, True)])
+    def admit_client(self, client: str, rule: Rule = CLIENT) -> Attempt:
+        """Reserve an attempt counted against ``client`` only, under ``rule`` (sign-up: an email
+        that is taken counts as a failure, which slows down guessing who has an account;
+        ``CONTACT``: every report counts)."""
+        client_id = digest(rule.kind, client_key(client))
+        self._refuse_if_waiting([self._live(client_id)], rule.what)
+        if self._reserve(rule, client_id, count=True) is None:
+            self._refuse_if_waiting([self._live(client_id)], rule.what)
+            raise Throttled(1, rule.what)
+        return Attempt(self, [_Hold(rule, client_id, True)])
 
     def trust(self, pair_id: str) -> None:
         now = self.clock.now()
@@ -211,11 +218,11 @@ class Throttle:
     def _live(self, doc_id: str) -> Doc | None:
         return _alive(self.store.get(COLLECTION, doc_id), self.clock.now())
 
-    def _refuse_if_waiting(self, docs: list[Doc | None]) -> None:
+    def _refuse_if_waiting(self, docs: list[Doc | None], what: str = PAIR.what) -> None:
         now = self.clock.now()
         wait = max((d.get("next_at", 0) - now for d in docs if d is not None), default=0)
         if wait > 0:
-            raise Throttled(wait)
+            raise Throttled(wait, what)
 
 
 def _alive(doc: Doc | None, now: float) -> Doc | None:

@@ -13,9 +13,7 @@ otherwise it is "" and its ``*_breakdown`` property lists every currency, sorted
 "EUR 10.00; USD 49.00". A breakdown is "" whenever its figure is a number.
 """
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +24,13 @@ from shared.billing.mrr import (
     BillingSettings,
     mrr_status,
     subscription_mrr,
+)
+from shared.billing.payments import (
+    hubspot_date,
+    last_payment_date,
+    last_payment_status,
+    latest,
+    lifetime_value,
 )
 
 StripeObject = dict[str, Any]
@@ -64,18 +69,9 @@ PROPERTIES = (
 )
 
 
-def hubspot_date(timestamp: float | None) -> str:
-    return "" if timestamp is None else datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-
-
-def _latest[T](objects: Iterable[T], when: Callable[[T], tuple[Any, ...]]) -> T | None:
-    return max(objects, key=when, default=None)
-
-
 def current_period_end(subscription: StripeObject) -> int | None:
-    """On the subscription in older API versions, on each item since 2025-03-31."""
-    if subscription.get("current_period_end") is not None:
-        return int(subscription["current_period_end"])
+    """The soonest end of the items' periods (periods live on subscription items since API
+    version 2025-03-31.basil; the subscription itself has none)."""
     ends = [
         int(item["current_period_end"])
         for item in (subscription.get("items") or {}).get("data") or []
@@ -109,19 +105,6 @@ def plan(subscriptions: list[StripeObject]) -> str:
         for item in (subscription.get("items") or {}).get("data") or []:
             names[price_name(item["price"])] = None
     return SEPARATOR.join(names)
-
-
-def is_paid(charge: StripeObject) -> bool:
-    """Succeeded and captured: an authorisation not captured yet has taken no money."""
-    return charge.get("status") == "succeeded" and charge.get("captured", True) is not False
-
-
-def lifetime_value(charges: list[StripeObject]) -> dict[str, Decimal]:
-    """Paid minus refunded, per currency (uppercase code), in currency units."""
-    minor: dict[str, int] = defaultdict(int)
-    for charge in filter(is_paid, charges):
-        minor[charge["currency"]] += int(charge["amount"]) - int(charge.get("amount_refunded") or 0)
-    return {hubspot_currency(c): to_units(amount, c) for c, amount in minor.items()}
 
 
 def monthly_recurring_revenue(
@@ -164,35 +147,6 @@ def money_figure(by_currency: dict[str, Decimal], currency: str) -> tuple[str, s
         return (hubspot_number(by_currency[currency]), "")
     listed = (f"{c} {hubspot_number(by_currency[c])}" for c in sorted(by_currency))
     return ("", SEPARATOR.join(listed))
-
-
-def last_payment_date(charges: list[StripeObject]) -> str:
-    latest = _latest(filter(is_paid, charges), lambda c: (c["created"], c["id"]))
-    return hubspot_date(latest["created"] if latest else None)
-
-
-def _invoice_attempt(invoice: StripeObject) -> tuple[int, str] | None:
-    """(when, outcome) of an invoice's latest collection attempt, None when it had none."""
-    transitions = invoice.get("status_transitions") or {}
-    status = invoice.get("status")
-    if status == "paid" and invoice.get("amount_paid"):
-        return (int(transitions.get("paid_at") or invoice["created"]), "succeeded")
-    if status in ("open", "uncollectible") and invoice.get("attempted"):
-        return (int(transitions.get("finalized_at") or invoice["created"]), "failed")
-    return None
-
-
-def last_payment_status(charges: list[StripeObject], invoices: list[StripeObject]) -> str:
-    """The outcome of the latest attempt: a charge's own status, or a paid/failed invoice.
-
-    A charge wins a tie with an invoice: it is the attempt itself.
-    """
-    attempts = [(c["created"], 1, c["id"], str(c.get("status", ""))) for c in charges]
-    for invoice in invoices:
-        attempt = _invoice_attempt(invoice)
-        if attempt:
-            attempts.append((attempt[0], 0, invoice["id"], attempt[1]))
-    return max(attempts, default=(0, 0, "", ""))[3]
 
 
 def next_renewal_date(subscriptions: list[StripeObject]) -> str:
@@ -239,7 +193,7 @@ def churn_date(subscriptions: list[StripeObject]) -> str:
 def last_invoice_failed(invoices: list[StripeObject], now: float) -> bool:
     """The latest finalized invoice is open, with money left, after an attempt or its due date."""
     finalized = [i for i in invoices if i.get("status") not in ("draft", "void")]
-    last = _latest(finalized, lambda i: (i["created"], i["id"]))
+    last = latest(finalized, lambda i: (i["created"], i["id"]))
     if last is None or last.get("status") != "open" or not last.get("amount_remaining"):
         return False
     due = last.get("due_date")
@@ -271,11 +225,14 @@ def contact_metrics(
     invoices: list[StripeObject],
     now: float,
     settings: BillingSettings = DEFAULT_SETTINGS,
+    disputes: Sequence[StripeObject] = (),
 ) -> dict[str, str]:
-    """Every property of `PROPERTIES`, from the customer's complete Stripe lists."""
+    """Every property of `PROPERTIES`, from the customer's complete Stripe lists (``disputes``:
+    those of its disputed charges)."""
     subscriptions, charges, invoices = map(_unique, (subscriptions, charges, invoices))
+    disputes = _unique(list(disputes))
     mrr = monthly_recurring_revenue(customer, subscriptions, now, settings)
-    ltv = lifetime_value(charges)
+    ltv = lifetime_value(charges, disputes)
     currency = contact_currency(customer, mrr, ltv)
     mrr_number, mrr_breakdown = money_figure(mrr, currency)
     ltv_number, ltv_breakdown = money_figure(ltv, currency)
@@ -289,7 +246,7 @@ def contact_metrics(
         "stripe_lifetime_value": ltv_number,
         "stripe_lifetime_value_breakdown": ltv_breakdown,
         "stripe_last_payment_date": last_payment_date(charges),
-        "stripe_last_payment_status": last_payment_status(charges, invoices),
+        "stripe_last_payment_status": last_payment_status(charges, invoices, disputes),
         "stripe_next_renewal_date": next_renewal_date(subscriptions),
         "stripe_churn_date": churn_date(subscriptions),
         "stripe_delinquent": "true" if is_delinquent else "false",

@@ -8,6 +8,8 @@ Pricing: each licensed item is priced for its quantity (tiers, ``transform_quant
 discounts; the items' sum per billing period then gets the subscription's discounts, one after the
 other, each on what the previous left, never below 0. A subscription with no discount of its own
 inherits the customer's, as Stripe does. What is not expanded is an error, never a guess.
+Objects are read as API version 2026-10-28.endive shapes them (shared/stripe_version.py): a
+discount's coupon is ``source.coupon``, a subscription's discounts are its ``discounts`` list.
 
 Which subscriptions count toward MRR, by status:
 - ``active``, ``past_due`` (the money is owed and still being collected): counted;
@@ -151,8 +153,10 @@ def price_amount(price: StripeObject, quantity: int) -> Fraction:
 
 
 def coupon_of(discount: StripeObject) -> StripeObject:
-    """``discount.coupon`` in older API versions, ``discount.source.coupon`` in newer ones."""
-    coupon = discount.get("coupon") or (discount.get("source") or {}).get("coupon")
+    """The coupon a discount redeemed: ``discount.source.coupon``, an id unless expanded (API
+    version 2025-09-30.clover and later, https://docs.stripe.com/changelog/clover/2025-09-30/
+    add-discount-source-property); readers expand ``source.coupon`` or fetch the coupon."""
+    coupon = (discount.get("source") or {}).get("coupon")
     if isinstance(coupon, str):
         raise BillingDataError(f"discount {discount.get('id')}: expand its coupon ({coupon})")
     if not coupon:
@@ -196,40 +200,22 @@ def apply_discounts(
     return amount
 
 
-def _expanded(entries: list[Any], known: list[StripeObject], owner: str) -> list[StripeObject]:
-    """Discount objects for a ``discounts`` list, whose entries may be bare ids."""
-    by_id = {d.get("id"): d for d in known}
-    found = []
+def _expanded(entries: list[Any], owner: str) -> list[StripeObject]:
+    """Discount objects for a ``discounts`` list, whose entries are bare ids unless expanded."""
     for entry in entries:
         if isinstance(entry, str):
-            if entry not in by_id:
-                raise BillingDataError(f"{owner}: expand discounts ({entry})")
-            entry = by_id[entry]
-        found.append(entry)
-    return found
+            raise BillingDataError(f"{owner}: expand discounts ({entry})")
+    return list(entries)
 
 
 def subscription_discounts(
     subscription: StripeObject, customer_discount: StripeObject | None = None
 ) -> list[StripeObject]:
-    """The subscription's discounts, each once, in Stripe's order.
-
-    ``discounts`` (the list) and ``discount`` (the single legacy field, usually also in the list)
-    are merged by discount id. A subscription without any discount of its own inherits the
-    customer's discount, as Stripe does when it invoices.
-    """
-    legacy = subscription.get("discount")
-    known = [legacy] if legacy else []
-    found: list[StripeObject] = []
-    seen: set[str] = set()
-    listed = _expanded(subscription.get("discounts") or [], known, str(subscription.get("id")))
-    for discount in [*listed, *known]:
-        key = discount.get("id") or repr(discount)
-        if key not in seen:
-            seen.add(key)
-            found.append(discount)
+    """The subscription's discounts (its ``discounts`` list), in Stripe's order; one without any
+    of its own has the customer's discount, as Stripe applies it when it invoices."""
+    found = _expanded(subscription.get("discounts") or [], str(subscription.get("id")))
     if not found and customer_discount:
-        found.append(customer_discount)
+        found = [customer_discount]
     return found
 
 
@@ -285,7 +271,7 @@ def subscription_mrr(
             continue
         quantity = item.get("quantity")
         amount = price_amount(price, 1 if quantity is None else int(quantity))
-        item_discounts = _expanded(item.get("discounts") or [], [], str(item.get("id")))
+        item_discounts = _expanded(item.get("discounts") or [], str(item.get("id")))
         amount = apply_discounts(amount, item_discounts, currency, now)
         total += amount * period_months / months_per_period(recurring)
     discounts = subscription_discounts(subscription, customer_discount)

@@ -28,6 +28,7 @@ from shared.accounts.sessions import CsrfError
 PRESESSION_COOKIE = "__Host-omniroo_presession"
 LOCAL_PRESESSION_COOKIE = "omniroo_presession"
 AUTHORIZE_HOSTS = ("https://connect.stripe.com", "https://app.hubspot.com")
+LOAD_BALANCER_HOPS = 2  # Google's load balancer appends "<client>, <load balancer>"
 
 
 def security_headers(response: flask.Response, local: bool, form_hosts: tuple[str, ...]) -> None:

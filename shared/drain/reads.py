@@ -11,28 +11,27 @@ is still read one by one, so a change in what the collectors read costs reads, n
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from shared.drain.dirty import Key
 from shared.drain.snapshot import Snapshot, id_of
+from shared.mapping.invoice import subscription_of
 from shared.stripe_gateway import StripeGateway
-from shared.sync.collect import SUBSCRIPTION_EXPAND
+from shared.sync.reads import CUSTOMER_EXPAND, SUBSCRIPTION_EXPAND, SUBSCRIPTION_LIST_EXPAND
 
-# What the pages of each kind expand: what the collectors ask of a subscription, whether
-# fetched alone (SUBSCRIPTION_EXPAND) or listed for its customer ("data.discounts").
-EXPAND = {"subscription": (*SUBSCRIPTION_EXPAND, "discounts")}
+# What the pages of each kind expand: what the collectors ask of a customer, and of a
+# subscription whether fetched alone (SUBSCRIPTION_EXPAND) or listed for its customer.
+EXPAND = {
+    "customer": CUSTOMER_EXPAND,
+    "subscription": (
+        *SUBSCRIPTION_EXPAND,
+        *(path.removeprefix("data.") for path in SUBSCRIPTION_LIST_EXPAND),
+    ),
+}
 SUBSCRIPTIONS = {"status": "all"}  # every status, as the collectors list them
 
 
 def snapshot(stripe: StripeGateway, account: str) -> Snapshot:
     return Snapshot(stripe, account, EXPAND)
-
-
-def subscription_of(invoice: dict[str, Any]) -> str:
-    """An invoice's subscription: on the invoice in older API versions, under
-    ``parent.subscription_details`` since 2025-03-31."""
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return id_of(invoice.get("subscription") or details.get("subscription"))
 
 
 def prime(pages: Snapshot, keys: Iterable[Key], payments: bool) -> None:

@@ -31,6 +31,7 @@ from urllib3.util.retry import Retry
 from shared.clock import Clock
 from shared.hubspot.associations import BATCH_LIMIT, AssociationBatches, chunks
 from shared.hubspot.calls import HubSpotRejected, Pacer, Reply, call
+from shared.hubspot.portal import Pipeline, Portal, Property, Stage
 from shared.hubspot.schema import GROUP_LABEL, GROUP_NAME, SCHEMA, PropertyDef
 from shared.mapping.ops import Upsert
 
@@ -220,6 +221,36 @@ class HubSpotGateway(AssociationBatches):
         )
         return {str(p.id): {str(s.id) for s in p.stages or []} for p in reply.data.results or []}
 
+    def portal(self) -> Portal:
+        """The portal's deal pipelines and contact properties, for the settings editor (two
+        calls). Archived pipelines and stages are left out: HubSpot refuses deals in them."""
+        pipelines = self._run(
+            self._client.crm.pipelines.pipelines_api.get_all_with_http_info, "deals"
+        )
+        properties = self._run(
+            self._client.crm.properties.core_api.get_all_with_http_info, "contacts"
+        )
+        return Portal(
+            tuple(
+                Pipeline(
+                    str(p.id),
+                    str(p.label),
+                    tuple(
+                        Stage(str(s.id), str(s.label))
+                        for s in sorted(p.stages or [], key=lambda s: s.display_order or 0)
+                        if not s.archived
+                    ),
+                )
+                for p in sorted(pipelines.data.results or [], key=lambda p: p.display_order or 0)
+                if not p.archived
+            ),
+            tuple(
+                Property(str(p.name), str(p.label or p.name), _read_only(p))
+                for p in properties.data.results or []
+                if not p.archived and not p.hidden
+            ),
+        )
+
     def ensure_schema(self, object_types: Sequence[str] = tuple(SCHEMA)) -> list[str]:
         """Create Omniroo's group and properties where missing; returns what was created."""
         created: list[str] = []
@@ -256,6 +287,11 @@ class HubSpotGateway(AssociationBatches):
             # Another instance created it between our read and our write: that is success.
             if exc.status != 409:
                 raise
+
+
+def _read_only(prop: Any) -> bool:
+    meta = prop.modification_metadata
+    return bool(prop.calculated or (meta is not None and meta.read_only_value))
 
 
 def _property_create(prop: PropertyDef) -> pm.PropertyCreate:

@@ -1,13 +1,17 @@
 """A one-off Stripe invoice (no subscription) -> its own HubSpot deal, with line items.
 
-Invoices of a subscription are not mapped here: they refresh their subscription's deal.
+Invoices of a subscription are not mapped here: they refresh their subscription's deal. Read as
+API version 2026-10-28.endive shapes an invoice (since 2025-03-31.basil): its subscription is at
+``parent.subscription_details.subscription``, a line's price under ``pricing`` (an id: a line's
+price would be a fifth expansion level from the invoice, so the unit amount and the description
+Stripe writes on the line are used instead).
 """
 
+from fractions import Fraction
 from typing import Any
 
 from shared.billing.money import hubspot_amount
 from shared.mapping.dates import day
-from shared.mapping.lines import product_name
 from shared.mapping.ops import Link, Op, Prune, Ref, Upsert, ref
 from shared.mapping.subscription import dashboard, last_invoice_properties, who
 
@@ -21,23 +25,40 @@ STAGES = {
 }
 
 
+def subscription_of(invoice: dict[str, Any]) -> str:
+    """The id of the subscription an invoice bills, "" for a one-off invoice."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    found = details.get("subscription")
+    return str(found.get("id") if isinstance(found, dict) else found or "")
+
+
 def _line(line: dict[str, Any], currency: str) -> Upsert:
-    price = line.get("price") if isinstance(line.get("price"), dict) else None
     quantity = int(line.get("quantity") or 1)
-    unit = (price or {}).get("unit_amount")
-    amount = unit if unit is not None else int(line.get("amount") or 0) // max(quantity, 1)
-    name = product_name(price) if price else str(line.get("description") or line["id"])
+    unit = (line.get("pricing") or {}).get("unit_amount_decimal")
+    amount = (
+        Fraction(str(unit))
+        if unit not in (None, "")
+        else Fraction(int(line.get("amount") or 0), max(quantity, 1))
+    )
     return Upsert(
         "line_items",
         "stripe_line_id",
         line["id"],
         {
             "stripe_line_id": line["id"],
-            "name": str(line.get("description") or name),
+            "name": str(line.get("description") or line["id"]),
             "price": hubspot_amount(amount, currency),
             "quantity": str(quantity),
         },
     )
+
+
+def worth(invoice: dict[str, Any]) -> int:
+    """The invoice's total less its credit notes, before and after payment (minor units)."""
+    credited = int(invoice.get("pre_payment_credit_notes_amount") or 0) + int(
+        invoice.get("post_payment_credit_notes_amount") or 0
+    )
+    return int(invoice.get("total") or 0) - credited
 
 
 def invoice_plan(invoice: dict[str, Any], customer: dict[str, Any], account: str) -> list[Op]:
@@ -50,7 +71,7 @@ def invoice_plan(invoice: dict[str, Any], customer: dict[str, Any], account: str
         {
             "stripe_invoice_id": invoice["id"],
             "dealname": f"{who(customer)} - invoice {invoice.get('number') or invoice['id']}",
-            "amount": hubspot_amount(invoice.get("total") or 0, currency),
+            "amount": hubspot_amount(worth(invoice), currency),
             "deal_currency_code": str(currency).upper(),
             "pipeline": "default",
             "dealstage": STAGES.get(str(invoice.get("status")), "appointmentscheduled"),

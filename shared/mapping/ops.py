@@ -17,12 +17,9 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class _Record:
+class _Record(Ref):
     """Properties for the HubSpot record named by its unique Stripe-id property."""
 
-    object_type: str
-    id_property: str
-    id: str
     properties: dict[str, str]
 
 
@@ -37,12 +34,8 @@ class FlagDeleted(_Record):
 
 
 @dataclass(frozen=True)
-class Archive:
+class Archive(Ref):
     """Archive the record with this Stripe id, if HubSpot has it."""
-
-    object_type: str
-    id_property: str
-    id: str
 
 
 @dataclass(frozen=True)

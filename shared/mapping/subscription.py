@@ -1,11 +1,14 @@
 """Stripe subscription -> HubSpot deal with one line item per subscription item (SYNC.md).
 
-Expects the subscription as retrieved with ``items.data.price.product`` and ``latest_invoice``
-expanded, and its customer. Pipeline and stage come from the project's rules.
+Expects the subscription as retrieved with ``shared.sync.reads.SUBSCRIPTION_EXPAND`` (products,
+tiers, item discounts, the latest invoice, discounts' coupons) and its customer with its own
+discount's coupon expanded: a subscription without a discount of its own is priced with the
+customer's, on the deal as on the contact. Pipeline and stage come from the project's rules.
 """
 
 from typing import Any
 
+from shared.billing.metrics import current_period_end
 from shared.billing.money import hubspot_amount, hubspot_number
 from shared.billing.mrr import BillingSettings, subscription_mrr
 from shared.mapping.dates import day, flag
@@ -40,12 +43,6 @@ def dashboard(kind: str, object_id: str, account: str, livemode: bool) -> str:
     return f"https://dashboard.stripe.com/{account}/{'' if livemode else 'test/'}{kind}/{object_id}"
 
 
-def _period_end(sub: dict[str, Any]) -> Any:
-    # Newer API versions moved the period onto each item; take the subscription's when present.
-    items = (sub.get("items") or {}).get("data") or []
-    return sub.get("current_period_end") or (items[0].get("current_period_end") if items else None)
-
-
 def subscription_plan(
     sub: dict[str, Any],
     customer: dict[str, Any],
@@ -55,7 +52,9 @@ def subscription_plan(
 ) -> list[Op]:
     items = (sub.get("items") or {}).get("data") or []
     prices = [item["price"] for item in items]
-    mrr = subscription_mrr(sub, now, BillingSettings(settings.trials_count_as_mrr))
+    mrr = subscription_mrr(
+        sub, now, BillingSettings(settings.trials_count_as_mrr), customer.get("discount")
+    )
     pipeline, stage = settings.stage_for(sub["status"], {p["id"] for p in prices})
     names = ", ".join(dict.fromkeys(product_name(p) for p in prices))
     deal = Upsert(
@@ -72,7 +71,7 @@ def subscription_plan(
             "dealstage": stage,
             "closedate": day(sub.get("start_date") or sub.get("created")),
             "stripe_subscription_status": sub["status"],
-            "stripe_current_period_end": day(_period_end(sub)),
+            "stripe_current_period_end": day(current_period_end(sub)),
             "stripe_cancel_at_period_end": flag(sub.get("cancel_at_period_end")),
             "stripe_canceled_at": day(sub.get("canceled_at")),
             "stripe_trial_end": day(sub.get("trial_end")),

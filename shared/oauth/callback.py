@@ -10,7 +10,7 @@ import html
 from collections.abc import Mapping
 
 from shared import logs
-from shared.accounts import oauth_state, sessions
+from shared.accounts import access, oauth_state
 from shared.errors import BadRequest, NotFound, OmnirooError, TransientError
 from shared.oauth import flows
 from shared.oauth.flows import OAuthDeps
@@ -36,7 +36,7 @@ def answer(
         logs.info("oauth refused by provider", provider=provider, error=query.get("error", "")[:40])
         return _page(200, f"{name} was not connected", f"You did not connect {name}.")
     try:
-        session = sessions.load(deps.store, deps.clock, cookie)
+        session = access.live_session(deps.store, deps.clock, cookie)
         if session is None:
             raise oauth_state.StateError("wrong_session")
         project_id = flows.complete(

@@ -7,6 +7,10 @@ forged, reused or foreign state never reaches a code exchange (RELIABILITY rows 
 redirect URIs come from ``OMNIROO_PUBLIC_URL`` only (row 34). No Stripe token is kept: the
 platform key with ``Stripe-Account`` reaches the connected account. HubSpot tokens are stored
 envelope-encrypted (``shared.tokens``).
+
+What differs between the providers is one table, ``PROVIDERS``. Stripe is reached only through
+``shared.stripe_gateway`` (one translation of Stripe's errors); ending a connection here is
+``shared.connections.cut``, the same as when the other side ends it.
 """
 
 from collections.abc import Callable
@@ -14,21 +18,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import stripe
-
-from shared import audit, logs, tokens
+from shared import audit, connections, logs, tokens
 from shared.accounts import access, oauth_state
 from shared.accounts.sessions import Session
 from shared.clock import Clock
 from shared.config import Settings
+from shared.connections import route_key
 from shared.crypto.envelope import Envelope
-from shared.errors import BadRequest, ConfigError, NotFound, RemoteUnavailable
+from shared.errors import BadRequest, ConfigError, NotFound, PermanentFailure
 from shared.hubspot.gateway import HubSpotGateway
 from shared.oauth.hubspot_tokens import HubSpotOAuthClient
 from shared.project_settings import ProjectSettings
 from shared.settings_check import unknown_stages
 from shared.store.base import Doc, Store
-from shared.webhook.ingest import route_key
+from shared.stripe_gateway import StripeGateway
 
 STRIPE_CONNECT_BASE = "https://connect.stripe.com"
 STRIPE_SCOPE = "read_only"  # Omniroo only reads from Stripe
@@ -47,7 +50,6 @@ HUBSPOT_SCOPES = (
     "crm.schemas.companies.write",  # ... on companies
     "crm.schemas.deals.write",  # ... on deals
 )
-PROVIDERS = ("stripe", "hubspot")
 
 
 @dataclass
@@ -56,7 +58,7 @@ class OAuthDeps:
     envelope: Envelope
     clock: Clock
     settings: Settings
-    stripe: stripe.StripeClient  # platform key, client_id, connect base
+    stripe: StripeGateway  # platform key, client id, Connect base
     hubspot_oauth: HubSpotOAuthClient
     hubspot: Callable[[str], HubSpotGateway]  # access token -> gateway
 
@@ -68,38 +70,28 @@ def redirect_uri(settings: Settings, provider: str) -> str:
 def begin(provider: str, deps: OAuthDeps, session: Session, project_id: str) -> str:
     """The provider's authorize URL for connecting ``project_id`` (NotFound if not the
     session's account's)."""
-    _known(provider)
+    side = _provider(provider)
     access.project_for(deps.store, session.account_id, project_id)
     settings = deps.settings
+    client_id = side.client_id(settings)
+    if not client_id:
+        raise ConfigError(f"missing setting: {side.client_id_setting} (see .env.example)")
     state = oauth_state.issue(
         deps.store, deps.clock, session.id_hash, session.account_id, project_id, provider
     )
-    if provider == "stripe":
-        _require(settings.stripe_client_id, "STRIPE_CLIENT_ID")
-        base = settings.stripe_connect_base or STRIPE_CONNECT_BASE
-        query = {
-            "response_type": "code",
-            "client_id": settings.stripe_client_id,
-            "scope": STRIPE_SCOPE,
-            "state": state,
-            "redirect_uri": redirect_uri(settings, "stripe"),
-        }
-    else:
-        _require(settings.hubspot_client_id, "HUBSPOT_CLIENT_ID")
-        base = settings.hubspot_auth_base
-        query = {
-            "client_id": settings.hubspot_client_id,
-            "scope": " ".join(HUBSPOT_SCOPES),
-            "redirect_uri": redirect_uri(settings, "hubspot"),
-            "state": state,
-        }
-    return f"{base}/oauth/authorize?{urlencode(query)}"
+    query = {
+        **side.authorize_query,
+        "client_id": client_id,
+        "redirect_uri": redirect_uri(settings, provider),
+        "state": state,
+    }
+    return f"{side.authorize_base(settings)}/oauth/authorize?{urlencode(query)}"
 
 
 def complete(provider: str, deps: OAuthDeps, session: Session, code: str, state: str) -> str:
     """Finish a connection from the callback; returns the project id. The state is consumed
     first, so nothing is exchanged for a state this session did not start (``StateError``)."""
-    _known(provider)
+    side = _provider(provider)
     account_id, project_id = oauth_state.consume(
         deps.store, deps.clock, state, session.id_hash, provider
     )
@@ -108,45 +100,18 @@ def complete(provider: str, deps: OAuthDeps, session: Session, code: str, state:
     project = access.project_for(deps.store, account_id, project_id)
     if not code:
         raise BadRequest("The provider sent no authorization code. Start again from the project.")
-    if provider == "stripe":
-        _complete_stripe(deps, account_id, project_id, project, code)
-    else:
-        _complete_hubspot(deps, account_id, project_id, project, code)
+    reason = side.complete(deps, account_id, project_id, project, code)
+    _audit_connect(deps, account_id, project_id, provider, reason)
+    logs.info("connected", project_id=project_id, provider=provider, reason=reason)
     return project_id
 
 
 def disconnect(provider: str, deps: OAuthDeps, session: Session, project_id: str) -> None:
-    """Revoke at the provider, then forget the connection here."""
-    _known(provider)
+    """Revoke at the provider, then forget the connection here (``shared.connections.cut``)."""
+    side = _provider(provider)
     project = access.project_for(deps.store, session.account_id, project_id)
-    if provider == "stripe":
-        account = project.get("stripe_account") or ""
-        if account and project.get("stripe_status") == "connected":
-            _stripe_call(
-                lambda: deps.stripe.oauth.deauthorize({"stripe_user_id": account}),
-                tolerate_gone=True,
-            )
-        if account:
-            _drop_route(deps.store, account, bool(project.get("livemode")), project_id)
-        _set(deps.store, project_id, stripe_status="disconnected", stripe_account="")
-    else:
-        try:
-            current = tokens.load(deps.store, deps.envelope, project_id)
-        except NotFound:
-            current = None
-        if current is not None and current.refresh_token:
-            deps.hubspot_oauth.delete_refresh_token(current.refresh_token)
-        tokens.delete(deps.store, project_id)
-        _set(deps.store, project_id, hubspot_status="disconnected")
-    audit.record(
-        deps.store,
-        deps.clock,
-        session.account_id,
-        "disconnect",
-        project_id=project_id,
-        provider=provider,
-    )
-    logs.info("connection removed", project_id=project_id, provider=provider)
+    side.revoke(deps, project_id, project)
+    connections.cut(deps.store, deps.clock, project_id, provider)
 
 
 # -- Stripe ---------------------------------------------------------------------------------------
@@ -154,24 +119,16 @@ def disconnect(provider: str, deps: OAuthDeps, session: Session, project_id: str
 
 def _complete_stripe(
     deps: OAuthDeps, account_id: str, project_id: str, project: Doc, code: str
-) -> None:
-    answer = _stripe_call(
-        lambda: deps.stripe.oauth.token({"grant_type": "authorization_code", "code": code})
-    )
-    stripe_account, livemode = str(answer["stripe_user_id"]), bool(answer["livemode"])
+) -> str:
+    try:
+        stripe_account, livemode = deps.stripe.connect(code)
+    except PermanentFailure:
+        raise BadRequest("Stripe did not accept this connection. Start again.") from None
     key = route_key(stripe_account, livemode)
     if not deps.store.create("routes", key, {"project_id": project_id}):
         route = deps.store.get("routes", key)
         if route is not None and route.get("project_id") != project_id:
-            audit.record(
-                deps.store,
-                deps.clock,
-                account_id,
-                "connect",
-                project_id=project_id,
-                provider="stripe",
-                reason="account_in_use",
-            )
+            _audit_connect(deps, account_id, project_id, "stripe", "account_in_use")
             raise BadRequest(
                 "This Stripe account is already connected to another project in this mode."
             )
@@ -179,7 +136,7 @@ def _complete_stripe(
             deps.store.put("routes", key, {"project_id": project_id})
     previous = project.get("stripe_account") or ""
     if previous and route_key(previous, bool(project.get("livemode"))) != key:
-        _drop_route(deps.store, previous, bool(project.get("livemode")), project_id)
+        connections.drop_route(deps.store, previous, bool(project.get("livemode")), project_id)
     _set(
         deps.store,
         project_id,
@@ -187,36 +144,18 @@ def _complete_stripe(
         livemode=livemode,
         stripe_status="connected",
     )
-    audit.record(
-        deps.store, deps.clock, account_id, "connect", project_id=project_id, provider="stripe"
-    )
-    logs.info("stripe connected", project_id=project_id, livemode=livemode)
+    return ""
 
 
-def _stripe_call(fn: Callable[[], Any], tolerate_gone: bool = False) -> Any:
+def _revoke_stripe(deps: OAuthDeps, project_id: str, project: Doc) -> None:
+    account = project.get("stripe_account") or ""
+    if not account or project.get("stripe_status") != "connected":
+        return
     try:
-        return fn()
-    except stripe.oauth_error.OAuthError as exc:
-        if tolerate_gone:
-            logs.warning("stripe deauthorize refused", code=str(exc.code))
-            return None
-        raise BadRequest("Stripe did not accept this connection. Start again.") from None
-    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-        raise RemoteUnavailable("stripe_unavailable") from exc
-    except stripe.StripeError as exc:
-        if (exc.http_status or 500) >= 500:
-            raise RemoteUnavailable("stripe_unavailable") from exc
-        if tolerate_gone:
-            logs.warning("stripe deauthorize refused", status=exc.http_status)
-            return None
-        raise BadRequest("Stripe did not accept this connection. Start again.") from None
-
-
-def _drop_route(store: Store, account: str, livemode: bool, project_id: str) -> None:
-    key = route_key(account, livemode)
-    route = store.get("routes", key)
-    if route is not None and route.get("project_id") == project_id:
-        store.delete("routes", key)
+        deps.stripe.deauthorize(account)
+    except PermanentFailure as exc:
+        # Already disconnected from Stripe's side: forgetting it here is all that is left.
+        logs.warning("stripe deauthorize refused", code=exc.code)
 
 
 # -- HubSpot --------------------------------------------------------------------------------------
@@ -224,7 +163,7 @@ def _drop_route(store: Store, account: str, livemode: bool, project_id: str) -> 
 
 def _complete_hubspot(
     deps: OAuthDeps, account_id: str, project_id: str, project: Doc, code: str
-) -> None:
+) -> str:
     grant = deps.hubspot_oauth.exchange(code, redirect_uri(deps.settings, "hubspot"))
     portal_id = deps.hubspot_oauth.portal_id(grant.access_token)
     try:
@@ -247,29 +186,63 @@ def _complete_hubspot(
         hubspot_status="connected",
         hubspot_warnings=problems,
     )
-    audit.record(
-        deps.store,
-        deps.clock,
-        account_id,
-        "connect",
-        project_id=project_id,
-        provider="hubspot",
-        reason="unknown_stages" if problems else "",
-    )
-    logs.info("hubspot connected", project_id=project_id, unknown_stages=len(problems))
+    return "unknown_stages" if problems else ""
 
 
-# -- helpers --------------------------------------------------------------------------------------
+def _revoke_hubspot(deps: OAuthDeps, project_id: str, project: Doc) -> None:
+    try:
+        current = tokens.load(deps.store, deps.envelope, project_id)
+    except NotFound:
+        return
+    if current.refresh_token:
+        deps.hubspot_oauth.delete_refresh_token(current.refresh_token)
 
 
-def _known(provider: str) -> None:
-    if provider not in PROVIDERS:
+# -- what differs between the providers -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Provider:
+    client_id: Callable[[Settings], str]
+    client_id_setting: str
+    authorize_base: Callable[[Settings], str]
+    authorize_query: dict[str, str]  # besides client_id, redirect_uri and state
+    complete: Callable[[OAuthDeps, str, str, Doc, str], str]  # -> the audit entry's reason
+    revoke: Callable[[OAuthDeps, str, Doc], None]  # at the provider, before forgetting here
+
+
+PROVIDERS: dict[str, Provider] = {
+    "stripe": Provider(
+        client_id=lambda settings: settings.stripe_client_id,
+        client_id_setting="STRIPE_CLIENT_ID",
+        authorize_base=lambda settings: settings.stripe_connect_base or STRIPE_CONNECT_BASE,
+        authorize_query={"response_type": "code", "scope": STRIPE_SCOPE},
+        complete=_complete_stripe,
+        revoke=_revoke_stripe,
+    ),
+    "hubspot": Provider(
+        client_id=lambda settings: settings.hubspot_client_id,
+        client_id_setting="HUBSPOT_CLIENT_ID",
+        authorize_base=lambda settings: settings.hubspot_auth_base,
+        authorize_query={"scope": " ".join(HUBSPOT_SCOPES)},
+        complete=_complete_hubspot,
+        revoke=_revoke_hubspot,
+    ),
+}
+
+
+def _provider(name: str) -> Provider:
+    side = PROVIDERS.get(name)
+    if side is None:
         raise NotFound("no such provider")
+    return side
 
 
-def _require(value: str, name: str) -> None:
-    if not value:
-        raise ConfigError(f"missing setting: {name} (see .env.example)")
+def _audit_connect(
+    deps: OAuthDeps, account_id: str, project_id: str, provider: str, reason: str
+) -> None:
+    ids = {"project_id": project_id, "provider": provider, "reason": reason}
+    audit.record(deps.store, deps.clock, account_id, "connect", **ids)
 
 
 def _set(store: Store, project_id: str, **fields: Any) -> None:

@@ -7,7 +7,6 @@ and network failures, ``PermanentFailure`` for anything else it refuses.
 """
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,14 +103,10 @@ def _body(raw: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def refresher(client: HubSpotOAuthClient) -> Callable[[str], Grant]:
-    """``shared.tokens.access_token``'s refresher, turning a dead grant into ``TokenRevoked``."""
-    return client.refresh
-
-
 def mark_reconnect(store: Store, project_id: str, status: str = "reconnect") -> None:
-    """HubSpot refused the project's grant for good (refresh ``invalid_grant``, or the app was
-    uninstalled): stop syncing it until the user connects again, and alert."""
+    """HubSpot refused the project's grant for good (a refresh answered ``invalid_grant``): stop
+    syncing it until the user connects again, and alert. (An uninstall that HubSpot's app webhook
+    announces ends the connection through ``shared.connections.cut``.)"""
 
     def mark(doc: Doc | None) -> Doc | None:
         if doc is None or doc.get("hubspot_status") == status:

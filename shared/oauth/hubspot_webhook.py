@@ -7,21 +7,25 @@ is refused too). The URI is the public one HubSpot called, rebuilt from ``OMNIRO
 
 Each uninstall event names a ``portalId``: every project on that portal stops syncing (status
 ``revoked``), its tokens are deleted here (HubSpot already revoked them) and the owner's audit
-trail says so. The event type names are HubSpot's app-lifecycle ones as we understand them;
-anything else is acknowledged and ignored.
+trail says so: ``shared.connections.cut``, as for every connection that ends. The event type
+names are HubSpot's app-lifecycle ones as we understand them; anything else is acknowledged and
+ignored.
 """
 
 import base64
 import hashlib
 import hmac
 import json
+import re
 
-from shared import audit, logs, tokens
+from shared import connections
 from shared.errors import BadRequest, SignatureError
 from shared.oauth.flows import OAuthDeps
-from shared.store.base import Doc
 
 TOLERANCE_MS = 5 * 60 * 1000
+# ASCII digits only: str.isdigit() also accepts '²' (which int() refuses) and int() takes other
+# scripts' digits; 15 digits of milliseconds reach the year 33658.
+_MILLIS = re.compile(r"[0-9]{1,15}")
 UNINSTALL_TYPES = frozenset({"app.uninstalled", "app.uninstall", "app_lifecycle_event.uninstall"})
 
 
@@ -41,7 +45,7 @@ def verify(
     timestamp: str | None,
     now: float,
 ) -> None:
-    if not secret or not signature or not timestamp or not timestamp.isdigit():
+    if not secret or not signature or not timestamp or not _MILLIS.fullmatch(timestamp):
         raise SignatureError("missing HubSpot signature")
     if abs(int(timestamp) - int(now * 1000)) > TOLERANCE_MS:
         raise SignatureError("HubSpot signature timestamp out of tolerance")
@@ -89,22 +93,6 @@ def receive(
 
 def _uninstalled(deps: OAuthDeps, portal_id: str) -> int:
     found = deps.store.find("projects", "hubspot_portal_id", portal_id)
-    for project_id, project in found:
-        tokens.delete(deps.store, project_id)
-
-        def revoke(doc: Doc | None) -> Doc | None:
-            return None if doc is None else {**doc, "hubspot_status": "revoked"}
-
-        deps.store.update("projects", project_id, revoke)
-        if project.get("account_id"):
-            audit.record(
-                deps.store,
-                deps.clock,
-                str(project["account_id"]),
-                "disconnect",
-                project_id=project_id,
-                provider="hubspot",
-                reason="uninstalled",
-            )
-        logs.alert("hubspot app uninstalled", project_id=project_id)
+    for project_id, _ in found:
+        connections.cut(deps.store, deps.clock, project_id, "hubspot", reason="uninstalled")
     return len(found)

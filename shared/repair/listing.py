@@ -23,9 +23,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared.drain import reads
 from shared.drain.dirty import Key, Mark
 from shared.errors import PermanentFailure
+from shared.mapping.invoice import subscription_of
 
 PAGE = 100
 TRAIL = 5  # cursors kept to step back to when the newest one's object was deleted
@@ -125,7 +125,7 @@ def keys_of(project_id: str, listing: Listing, objects: Page) -> list[Key]:
     for obj in objects:
         if listing.covered and ((obj.get("subscriptions") or {}).get("data")):
             continue  # a customer whose current subscriptions' keys write its contact
-        if listing.kind == "invoice" and (sub := reads.subscription_of(obj)):
+        if listing.kind == "invoice" and (sub := subscription_of(obj)):
             if not listing.covered:
                 keys[Key(project_id, "subscription", sub)] = None
         else:

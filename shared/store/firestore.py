@@ -3,14 +3,21 @@
 Every call carries a short timeout and a bounded retry, so that a dead or unreachable backend
 surfaces as ``StoreUnavailable`` within seconds instead of holding a request until the platform
 kills it. ``prefix`` is prepended to every collection name, so tests can share one database.
+
+Keys are opaque strings (a Stripe event id may hold any printable character, shared/webhook/
+event.py), but a Firestore document id may not contain ``/``, be ``.`` or ``..``, or look like
+``__name__`` (https://firebase.google.com/docs/firestore/quotas#collections_documents_and_fields):
+such keys are stored percent-escaped (``%`` itself too), and read back as they were given.
 """
 
+import re
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import grpc
 from google.api_core import exceptions as api_exceptions
@@ -37,6 +44,22 @@ _BACKEND_ERRORS = (
     auth_exceptions.TransportError,
     auth_exceptions.RefreshError,
 )
+
+
+_RESERVED = re.compile(r"\.{1,2}|__.*__")
+
+
+def doc_id(key: str) -> str:
+    """The Firestore document id that stores ``key``; keys Firestore accepts are kept as they
+    are, so documents written before escaping existed are still found."""
+    escaped = key.replace("%", "%25").replace("/", "%2F")
+    if _RESERVED.fullmatch(escaped):
+        escaped = f"%{ord(escaped[0]):02X}{escaped[1:]}"
+    return escaped
+
+
+def key_of(document_id: str) -> str:
+    return unquote(document_id) if "%" in document_id else document_id
 
 
 class FirestoreStore:
@@ -140,7 +163,8 @@ class FirestoreStore:
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
         query = self._collection(collection).where(filter=FieldFilter(field, "==", value))
         with _backend("find"):
-            return [(s.id, _read(s.to_dict() or {})) for s in query.stream(**self._bounds())]
+            found = query.stream(**self._bounds())
+            return [(key_of(s.id), _read(s.to_dict() or {})) for s in found]
 
     def increment(
         self, collection: str, doc_id: str, deltas: Mapping[str, int], fields: Doc
@@ -181,7 +205,7 @@ class FirestoreStore:
             with _backend("scan"):
                 snapshots = list(page.stream(**self._bounds()))
             for snapshot in snapshots:
-                yield snapshot.id, _read(snapshot.to_dict() or {})
+                yield key_of(snapshot.id), _read(snapshot.to_dict() or {})
             if len(snapshots) < SCAN_PAGE:
                 return
             last = snapshots[-1]
@@ -195,8 +219,8 @@ class FirestoreStore:
     def _collection(self, collection: str) -> Any:
         return self._client.collection(self.prefix + collection)
 
-    def _ref(self, collection: str, doc_id: str) -> Any:
-        return self._collection(collection).document(doc_id)
+    def _ref(self, collection: str, key: str) -> Any:
+        return self._collection(collection).document(doc_id(key))
 
     @contextmanager
     def _queued(self, path: str) -> Iterator[None]:

@@ -36,7 +36,7 @@ CREATE INDEX IF NOT EXISTS docs_due ON docs (collection, json_extract(doc, '$.du
 """
 
 # Field names become part of a JSON path; keep them to what a path can hold without quoting.
-_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SqliteStore:
@@ -191,7 +191,7 @@ class SqliteStore:
         return [(row[0], _load(row[1])) for row in rows]
 
     def find(self, collection: str, field: str, value: Any) -> list[tuple[str, Doc]]:
-        if not _FIELD.match(field):
+        if not _FIELD.fullmatch(field):
             raise ValueError(f"unsupported field name: {field!r}")
         path = f"$.{field}"
         args: list[object]

@@ -1,13 +1,13 @@
 """What to read from Stripe for each kind of object, and the plan that makes HubSpot match it.
 
 Every event refetches current state, so duplicates and out-of-order deliveries converge. Anything
-that touches a customer's billing (subscription, invoice, charge, refund, checkout) also
-recomputes that customer's contact, so MRR and lifetime value are never incremented, only
-recomputed from Stripe.
+that touches a customer's billing (subscription, invoice, charge, refund, dispute, credit note,
+discount, checkout) also recomputes that customer's contact, so MRR and lifetime value are never
+incremented, only recomputed from Stripe. Objects are read in API version 2026-10-28.endive
+(``shared.sync.reads``); docs/stripe-fields.md lists every field read here and below.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from shared.billing.metrics import contact_metrics
@@ -15,96 +15,76 @@ from shared.billing.mrr import BillingSettings
 from shared.errors import PermanentFailure
 from shared.mapping.company import company_for
 from shared.mapping.customer import map_customer
-from shared.mapping.invoice import invoice_plan
+from shared.mapping.invoice import invoice_plan, subscription_of
 from shared.mapping.ops import Archive, Link, Op, Skip, Upsert, ref
 from shared.mapping.product import product_op
 from shared.mapping.subscription import subscription_plan
-from shared.project_settings import ProjectSettings
-from shared.stripe_gateway import StripeReads
+from shared.sync import reads
+from shared.sync.reads import SUBSCRIPTION_EXPAND, Billing, Source
 
-# What MRR and the deal need expanded (Stripe expands at most four levels deep).
-SUBSCRIPTION_EXPAND = (
-    "items.data.price.product",
-    "items.data.price.tiers",
-    "items.data.discounts",
-    "latest_invoice",
-    "discounts",
+__all__ = ["COLLECTORS", "SUBSCRIPTION_EXPAND", "Source"]
+
+# Invoices a subscription made (https://docs.stripe.com/api/invoices/object#invoice_object-
+# billing_reason): they refresh the subscription's deal and never become deals of their own.
+SUBSCRIPTION_REASONS = frozenset(
+    {
+        "subscription",
+        "subscription_create",
+        "subscription_cycle",
+        "subscription_threshold",
+        "subscription_update",
+    }
 )
-
-
-@dataclass(frozen=True)
-class Source:
-    stripe: StripeReads
-    account: str
-    settings: ProjectSettings
-    now: float
+ENDED = frozenset({"canceled", "incomplete_expired"})
 
 
 def _id(value: Any) -> str:
     return str(value.get("id")) if isinstance(value, dict) else str(value or "")
 
 
-def customer_ops(src: Source, customer_id: str) -> tuple[dict[str, Any], list[Op]]:
-    """The customer as Stripe has it, and the operation bringing its contact up to date."""
-    customer = src.stripe.fetch("customer", customer_id, src.account)
+def _customer(src: Source, customer_id: str) -> tuple[Billing, list[Op]]:
+    """The customer's billing as Stripe has it, and the operations bringing its contact (and
+    company) up to date."""
+    customer = reads.customer(src, customer_id)
     op = map_customer(customer, src.account, src.settings)
     if not isinstance(op, Upsert):
-        return customer, [op]
-    subs = _with_tiers(
-        src,
-        src.stripe.list(
-            "subscription",
-            src.account,
-            {"customer": customer_id, "status": "all", "expand": ["data.discounts"]},
-        ),
-    )
-    charges = (
-        src.stripe.list("charge", src.account, {"customer": customer_id})
-        if src.settings.syncs("payments")
-        else []
-    )
-    # The newest page is enough for last payment status and delinquency.
-    invoices = src.stripe.list("invoice", src.account, {"customer": customer_id}, pages=1)
+        return Billing(customer), [op]
+    found = reads.billing(src, customer)
     metrics = contact_metrics(
         customer,
-        subs,
-        charges,
-        invoices,
+        found.subscriptions,
+        found.charges,
+        found.invoices,
         src.now,
         BillingSettings(src.settings.trials_count_as_mrr),
+        found.disputes,
     )
     metadata = customer.get("metadata") or {}
     mapped = {prop: str(metadata.get(key, "")) for key, prop in src.settings.metadata_mappings}
     upsert = Upsert(op.object_type, op.id_property, op.id, {**op.properties, **metrics, **mapped})
     company = company_for(customer, src.settings)
     if company is None:
-        return customer, [upsert]
-    return customer, [upsert, company, Link(ref(upsert), ref(company))]
+        return found, [upsert]
+    return found, [upsert, company, Link(ref(upsert), ref(company))]
 
 
-def _with_tiers(src: Source, subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Tiers of tiered prices, which a subscription list cannot expand (too deep): one read per
-    distinct tiered price."""
-    tiered: dict[str, dict[str, Any]] = {}
-    for sub in subs:
-        for item in (sub.get("items") or {}).get("data") or []:
-            price = item.get("price") or {}
-            if price.get("billing_scheme") == "tiered" and price.get("tiers") is None:
-                if price["id"] not in tiered:
-                    tiered[price["id"]] = src.stripe.fetch(
-                        "price", price["id"], src.account, ("tiers",)
-                    )
-                item["price"] = tiered[price["id"]]
-    return subs
+def customer_ops(src: Source, customer_id: str) -> tuple[dict[str, Any], list[Op]]:
+    """The customer as Stripe has it, and the operations bringing its contact up to date."""
+    found, ops = _customer(src, customer_id)
+    return found.customer, ops
+
+
+def _deal(src: Source, sub: dict[str, Any], customer: dict[str, Any], ops: list[Op]) -> list[Op]:
+    deal_ops = subscription_plan(sub, customer, src.account, src.settings, src.now)
+    return deal_ops + _company_links(ops, deal_ops)
 
 
 def _subscription(src: Source, subscription_id: str) -> list[Op]:
-    sub = src.stripe.fetch("subscription", subscription_id, src.account, SUBSCRIPTION_EXPAND)
+    sub = reads.subscription(src, subscription_id)
     customer, ops = customer_ops(src, _id(sub["customer"]))
     if not src.settings.syncs("subscriptions"):
         return ops
-    deal_ops = subscription_plan(sub, customer, src.account, src.settings, src.now)
-    return ops + deal_ops + _company_links(ops, deal_ops)
+    return ops + _deal(src, sub, customer, ops)
 
 
 def _company_links(customer_ops: list[Op], deal_ops: list[Op]) -> list[Op]:
@@ -120,19 +100,43 @@ def sync_customer(src: Source, object_id: str) -> list[Op]:
     return customer_ops(src, object_id)[1]
 
 
+def sync_customer_discount(src: Source, object_id: str) -> list[Op]:
+    """The customer's own discount changed: its contact, and the deal of every subscription the
+    discount applies to (those without a discount of their own), recomputed together."""
+    found, ops = _customer(src, object_id)
+    if not src.settings.syncs("subscriptions") or not isinstance(ops[0], Upsert):
+        return ops
+    affected = [
+        s for s in found.subscriptions if not s.get("discounts") and s.get("status") not in ENDED
+    ]
+    for listed in affected:
+        ops += _deal(src, reads.subscription(src, listed["id"]), found.customer, ops)
+    return ops
+
+
 def sync_subscription(src: Source, object_id: str) -> list[Op]:
     return _subscription(src, object_id)
 
 
 def sync_invoice(src: Source, object_id: str) -> list[Op]:
     invoice = src.stripe.fetch("invoice", object_id, src.account)
-    if invoice.get("subscription"):
-        return _subscription(src, _id(invoice["subscription"]))
+    subscription = subscription_of(invoice)
+    if subscription:
+        return _subscription(src, subscription)
+    if invoice.get("billing_reason") in SUBSCRIPTION_REASONS:
+        return [Skip("subscription_invoice_without_subscription")]
     customer, ops = customer_ops(src, _id(invoice["customer"]))
     if not src.settings.syncs("invoices"):
         return ops
     deal_ops = invoice_plan(invoice, customer, src.account)
     return ops + deal_ops + _company_links(ops, deal_ops)
+
+
+def sync_credit_note(src: Source, object_id: str) -> list[Op]:
+    """A credit note changes what its invoice is worth (and, through its refunds, the
+    customer's lifetime value): its invoice is synced again."""
+    note = src.stripe.fetch("credit_note", object_id, src.account)
+    return sync_invoice(src, _id(note["invoice"]))
 
 
 def sync_charge(src: Source, object_id: str) -> list[Op]:
@@ -147,6 +151,14 @@ def sync_refund(src: Source, object_id: str) -> list[Op]:
     charge = refund.get("charge")
     if not isinstance(charge, dict) or not charge.get("customer"):
         return [Skip("refund_without_customer")]
+    return customer_ops(src, _id(charge["customer"]))[1]
+
+
+def sync_dispute(src: Source, object_id: str) -> list[Op]:
+    dispute = src.stripe.fetch("dispute", object_id, src.account, ("charge",))
+    charge = dispute.get("charge")
+    if not isinstance(charge, dict) or not charge.get("customer"):
+        return [Skip("dispute_without_customer")]
     return customer_ops(src, _id(charge["customer"]))[1]
 
 
@@ -189,13 +201,17 @@ def sync_checkout(src: Source, object_id: str) -> list[Op]:
     return [Skip("checkout_without_customer")]
 
 
-# Stripe object kind -> what to read and map (one entry per kind in shared/events.py)
+# Stripe object kind -> what to read and map (one entry per kind in shared/events.py, and per
+# owner kind of its OWNERS table: a discount syncs as its subscription or "customer_discount")
 COLLECTORS: dict[str, Callable[[Source, str], list[Op]]] = {
     "customer": sync_customer,
+    "customer_discount": sync_customer_discount,
     "subscription": sync_subscription,
     "invoice": sync_invoice,
+    "credit_note": sync_credit_note,
     "charge": sync_charge,
     "refund": sync_refund,
+    "dispute": sync_dispute,
     "product": sync_product,
     "price": sync_price,
     "checkout.session": sync_checkout,

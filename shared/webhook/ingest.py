@@ -17,8 +17,9 @@ is made up for by the scheduled sweep (``shared.drain.entry``), so it never cost
 import secrets
 from dataclasses import dataclass
 
-from shared import audit, logs, tokens
+from shared import connections, logs
 from shared.clock import Clock
+from shared.connections import route_key
 from shared.drain.dirty import DirtyKeys, Key
 from shared.errors import BadRequest, QueueUnavailable, StoreUnavailable, TransientError
 from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS
@@ -54,10 +55,6 @@ class Result:
     @property
     def status(self) -> int:
         return 200
-
-
-def route_key(account: str, livemode: bool) -> str:
-    return f"{account}:{'live' if livemode else 'test'}"
 
 
 def receive(body: bytes, header: str | None, deps: IngestDeps) -> Result:
@@ -172,34 +169,17 @@ def _settle(store: Store, event_id: str) -> None:
 
 
 def _deauthorized(head: event.EventHead, deps: IngestDeps) -> Result:
-    """The account disconnected Omniroo from its side: stop its sync now. The route goes, so
-    its later events are dropped as unknown; the project's HubSpot tokens are deleted; the
-    project says ``revoked``. Safe to repeat: a second delivery finds no route."""
+    """The account disconnected Omniroo from its side: stop its sync now
+    (``shared.connections.cut``): the route goes, so its later events are dropped as unknown;
+    the project's HubSpot tokens are deleted; the project says ``revoked``. Safe to repeat: a
+    second delivery finds no route."""
     if head.account is None:
         return Result("ignored_platform_event", head.id)
-    key = route_key(head.account, head.livemode)
-    route = deps.store.get("routes", key)
+    route = deps.store.get("routes", route_key(head.account, head.livemode))
     if route is None:
         # Omniroo's own disconnect removed the route first, or a repeat delivery.
         logs.info("deauthorization for an unrouted account", event_id=head.id)
         return Result("ignored_unknown_account", head.id)
     project_id = str(route["project_id"])
-    deps.store.delete("routes", key)
-    tokens.delete(deps.store, project_id)
-
-    def revoke(doc: Doc | None) -> Doc | None:
-        return None if doc is None else {**doc, "stripe_status": "revoked"}
-
-    project = deps.store.update("projects", project_id, revoke)
-    if project is not None and project.get("account_id"):
-        audit.record(
-            deps.store,
-            deps.clock,
-            str(project["account_id"]),
-            "disconnect",
-            project_id=project_id,
-            provider="stripe",
-            reason="deauthorized",
-        )
-    logs.alert("stripe connection revoked by the account", project_id=project_id)
+    connections.cut(deps.store, deps.clock, project_id, "stripe", reason="deauthorized")
     return Result("revoked", head.id)

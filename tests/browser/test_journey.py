@@ -4,54 +4,19 @@ disconnect -> close the account; then ``purge`` with the clock 29 days ahead lea
 the account in the store."""
 
 import os
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from doubles.server import ServerThread
 from shared import purge, wiring
 from shared.clock import FakeClock
 from shared.config import Settings
 from shared.store.base import FIELDS
-from tooling.local import env, server
-from tooling.local.sandbox import Sandbox
+from tests.browser.conftest import Sandboxed
 
 EMAIL = "journey@omniroo.example"
 PASSWORD = "Quietly-Orbiting-Teapot-4711"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Sandbox]]:
-    port, stripe_port, hubspot_port = free_port(), free_port(), free_port()
-    base = f"http://127.0.0.1:{port}"
-    values = {
-        **env.SANDBOX,
-        "OMNIROO_DATA_DIR": str(tmp_path / "sandbox"),
-        "OMNIROO_PUBLIC_URL": base,
-        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
-        "STRIPE_CONNECT_BASE": f"http://127.0.0.1:{stripe_port}/connect",
-        "HUBSPOT_API_BASE": f"http://127.0.0.1:{hubspot_port}",
-        "HUBSPOT_AUTH_BASE": f"http://127.0.0.1:{hubspot_port}",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    box = Sandbox(f"{base}/stripe/webhook", stripe_port, hubspot_port)
-    box.start()
-    with ServerThread(server.build(box.describe_html), port):
-        yield base, box
-    wiring.local_runtime(Settings.from_env()).drainers.close()
-
-
-def test_a_person_goes_from_sign_up_to_closure(page: Any, sandbox: tuple[str, Sandbox]) -> None:
+def test_a_person_goes_from_sign_up_to_closure(page: Any, sandbox: Sandboxed) -> None:
     base, box = sandbox
     runtime = wiring.local_runtime(Settings.from_env())
 
@@ -72,7 +37,7 @@ def test_a_person_goes_from_sign_up_to_closure(page: Any, sandbox: tuple[str, Sa
     page.wait_for_url(project_url)
     page.click("text=Connect HubSpot")
     page.wait_for_url(project_url)
-    connections = page.inner_text("table")
+    connections = page.inner_text("main")
     assert page.locator("text=Disconnect Stripe").count() == 1, connections
     assert page.locator("text=Disconnect HubSpot").count() == 1, connections
 

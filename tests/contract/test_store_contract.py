@@ -86,6 +86,24 @@ class TestBasics:
         first.put("projects", "p1", {"n": 1})
         assert second.get("projects", "p1") == {"n": 1}
 
+    # Stripe's event ids are opaque (any printable string): keys Firestore would refuse as
+    # document ids round-trip like any other.
+    ODD_KEYS = ("evt_a/b", ".", "..", "__name__", "50%", "%2F", "x" * 255, "evt 1~!")
+
+    @pytest.mark.parametrize("key", ODD_KEYS)
+    def test_any_printable_key_round_trips(self, store: Store, key: str) -> None:
+        assert store.create("event_marks", key, {"k": key}) is True
+        assert store.create("event_marks", key, {"k": "again"}) is False
+        assert store.get("event_marks", key) == {"k": key}
+        assert store.update("event_marks", key, lambda d: {**(d or {}), "n": 1}) == {
+            "k": key,
+            "n": 1,
+        }
+        assert [k for k, _ in store.scan("event_marks")] == [key]
+        assert store.find("event_marks", "k", key) == [(key, {"k": key, "n": 1})]
+        store.delete("event_marks", key)
+        assert store.get("event_marks", key) is None
+
 
 class TestCreate:
     def test_create_new(self, store: Store) -> None:

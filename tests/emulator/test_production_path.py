@@ -17,15 +17,15 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore, pubsub_v1
 
-from shared import projects, wiring
+from shared import wiring
 from shared.clock import SystemClock
 from shared.config import Settings
 from shared.crypto.envelope import Envelope
-from shared.hubspot.gateway import HubSpotGateway
 from shared.webhook.signature import sign
 from tests.leaks import dump, hits, store_violations
 from tests.plugins.stack import PLATFORM_KEY, SECRETS, function_client
 from tests.pubsub_events import post_cloud_event
+from tooling import ready
 from tooling.demo import lifecycle, scenario
 
 pytestmark = pytest.mark.emulator
@@ -99,17 +99,8 @@ def connect_project(stripe_double: Any, hubspot_double: Any) -> tuple[str, int, 
     settings = Settings.from_env()
     store = wiring.build_store(settings)
     envelope = Envelope(wiring.build_key_service(settings))
-    account = stripe_double.add_account()
-    portal_id, token = hubspot_double.add_portal()
-    HubSpotGateway(token, SystemClock(), hubspot_double.base_url).ensure_schema()
-    owner = projects.create_account(store, f"{account}@omniroo.test", time.time())
-    projects.create_project(
-        store,
-        envelope,
-        projects.NewProject(owner, account, False, token, str(portal_id)),
-        time.time(),
-    )
-    return account, portal_id, token
+    project = ready.ready_project(stripe_double, hubspot_double, store, envelope, SystemClock())
+    return project.account, project.portal_id, project.token
 
 
 def deliverer(gcp: dict[str, Any], messages: list[Any]) -> Any:
@@ -149,7 +140,8 @@ def test_billing_lifecycle_on_real_parts_leaves_no_billing_data(
         lambda step: lifecycle.snapshot(hubspot_double, portal_id, step),
     )
     assert [(s.deal_stage, s.mrr) for s in shots][-1] == ("closedlost", "0.00")
-    assert shots[1].mrr == "777.13" and shots[4].lifetime_value == "3108.52"
+    assert shots[1].mrr == "777.13" and shots[5].lifetime_value == "2875.38"
+    assert shots[-2].lifetime_value == "1998.25"  # the credit note and the lost dispute
     client = firestore.Client(project=gcp["project"], credentials=AnonymousCredentials())
     collections = {c.id: [(d.id, d.to_dict()) for d in c.stream()] for c in client.collections()}
     assert store_violations(collections) == []

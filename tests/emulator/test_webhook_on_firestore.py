@@ -108,3 +108,21 @@ def test_expiry_is_stored_as_a_timestamp_that_ttl_policies_act_on(firestore_stor
     assert firestore_store.get("outcomes", "evt_ttl")["expire_at"] == 1_800_000_000.5
     [(_, found)] = firestore_store.find("outcomes", "status", "synced")
     assert found["expire_at"] == 1_800_000_000.5
+
+
+@pytest.mark.parametrize("event_id", ["evt_a/b", "..", "__evt__", "evt_test_65RM8sQ6Ib9a"])
+def test_an_opaque_event_id_firestore_would_refuse_as_a_document_id_is_marked_once(
+    firestore_store: Any, event_id: str
+) -> None:
+    """Row 45 on real Firestore: '/' and reserved names are escaped, not answered 5xx forever."""
+    connect(firestore_store, "acct_1Odd")
+    waker = RecordingWaker()
+    deps = ingest.IngestDeps(firestore_store, waker, Clock(), (SECRET,))
+    made = make_event("customer.updated", {"id": "cus_odd", "object": "customer"}, "acct_1Odd")
+    body = json.dumps({**made, "id": event_id}).encode()
+    header = sign(body, SECRET, int(time.time()))
+    assert ingest.receive(body, header, deps).outcome == "accepted"
+    assert ingest.receive(body, header, deps).outcome == "duplicate"
+    assert waker.woken == ["prj_1"]
+    assert [key for key, _ in firestore_store.scan("event_marks")] == [event_id]
+    assert [doc["object_id"] for _, doc in firestore_store.scan("dirty_keys")] == ["cus_odd"]

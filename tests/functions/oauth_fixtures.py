@@ -8,10 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from shared import projects
 from shared.accounts import sessions
+from shared.accounts.ids import new_id
 from shared.accounts.sessions import Session
 from shared.oauth.flows import OAuthDeps
-from shared.projects import new_id
 from tests.plugins.stack import Stack, function_client
 
 STRIPE_CLIENT_ID = "ca_test_omniroo"
@@ -54,18 +55,7 @@ def add_owner(stack: Stack, email: str) -> tuple[Session, str]:
     store, now = stack.runtime.store, stack.clock.now()
     account_id = new_id("acc")
     store.put("accounts", account_id, {"email": email, "created_at": now, "status": "open"})
-    project_id = new_id("prj")
-    project = {
-        "account_id": account_id,
-        "stripe_account": "",
-        "livemode": False,
-        "stripe_status": "disconnected",
-        "hubspot_portal_id": "",
-        "hubspot_status": "disconnected",
-        "settings": {},
-        "created_at": now,
-    }
-    store.put("projects", project_id, project)
+    project_id = projects.add_unconnected(store, account_id, "", False, now)
     return sessions.start(store, stack.clock, account_id), project_id
 
 

@@ -275,6 +275,84 @@ def check_contact(status: str) -> Callable[[Shop], None]:
     return check
 
 
+def customer_discount(type_: str) -> Callable[[Shop], dict[str, Any]]:
+    """A 20% forever discount on the customer itself, after the customer subscribed."""
+
+    def make(shop: Shop) -> dict[str, Any]:
+        shop.subscribe()
+        coupon = shop.stripe.create_coupon(shop.account, percent_off=20, duration="forever")
+        shop.stripe.add_customer_discount(shop.account, shop.customer, coupon["id"])
+        if type_ == "customer.discount.deleted":
+            shop.stripe.delete_customer_discount(shop.account, shop.customer)
+        if type_ == "customer.discount.updated":  # Stripe sends it; the double has no cause
+            return make_event(
+                type_,
+                latest(shop.stack, "customer.discount.created")["data"]["object"],
+                shop.account,
+            )
+        return latest(shop.stack, type_)
+
+    return make
+
+
+def check_discounted(amount: str) -> Callable[[Shop], None]:
+    """The customer's discount on the deal's amount and MRR as on the contact's."""
+
+    def check(shop: Shop) -> None:
+        deal = one(shop.stack, "deals")
+        assert (deal["amount"], deal["stripe_mrr"]) == (amount, amount)
+        assert contact(shop.stack)["stripe_mrr"] == amount
+
+    return check
+
+
+def captured(shop: Shop) -> dict[str, Any]:
+    held = shop.stripe.create_charge(shop.account, shop.customer, 5000, "usd", capture=False)
+    shop.stripe.capture_charge(shop.account, held["id"], amount=4000)  # the rest is refunded
+    return latest(shop.stack, "charge.captured")
+
+
+def dispute(type_: str, outcome: str | None = None) -> Callable[[Shop], dict[str, Any]]:
+    def make(shop: Shop) -> dict[str, Any]:
+        made = shop.stripe.create_charge(shop.account, shop.customer, 5000, "usd")
+        opened = shop.stripe.dispute_charge(shop.account, made["id"])
+        if outcome:
+            shop.stripe.settle_dispute(shop.account, opened["id"], outcome)
+        if type_ == "charge.dispute.updated":  # evidence submitted: no helper, crafted
+            return crafted(shop.stack, type_, opened)
+        return latest(shop.stack, type_)
+
+    return make
+
+
+def credit_note(type_: str) -> Callable[[Shop], dict[str, Any]]:
+    def make(shop: Shop) -> dict[str, Any]:
+        setup = {"amount": 12000, "currency": "usd", "description": "Setup"}
+        invoice = shop.stripe.create_invoice(shop.account, shop.customer, items=[setup])
+        shop.stripe.finalize_invoice(shop.account, invoice["id"])
+        if type_ == "credit_note.voided":
+            note = shop.stripe.create_credit_note(shop.account, invoice["id"], amount=2000)
+            shop.stripe.void_credit_note(shop.account, note["id"])
+            return latest(shop.stack, type_)
+        shop.stripe.pay_invoice(shop.account, invoice["id"])
+        note = shop.stripe.create_credit_note(
+            shop.account, invoice["id"], amount=2000, refund_amount=2000
+        )
+        if type_ == "credit_note.updated":  # a memo changed: crafted around the real note
+            return crafted(shop.stack, type_, note)
+        return latest(shop.stack, type_)
+
+    return make
+
+
+def check_credited(amount: str, ltv: str) -> Callable[[Shop], None]:
+    def check(shop: Shop) -> None:
+        assert one(shop.stack, "deals")["amount"] == amount
+        assert contact(shop.stack)["stripe_lifetime_value"] == ltv
+
+    return check
+
+
 SCENARIOS: dict[str, tuple[Callable[[Shop], dict[str, Any]], Callable[[Shop], None] | None]] = {
     "customer.created": (customer_event("customer.created"), check_contact("none")),
     "customer.updated": (customer_event("customer.updated"), check_contact("none")),
@@ -314,6 +392,28 @@ SCENARIOS: dict[str, tuple[Callable[[Shop], dict[str, Any]], Callable[[Shop], No
         one_off_invoice("uncollectible", "invoice.marked_uncollectible"),
         check_invoice_deal("closedlost", "uncollectible"),
     ),
+    "customer.discount.created": (
+        customer_discount("customer.discount.created"),
+        check_discounted("39.20"),
+    ),
+    "customer.discount.updated": (
+        customer_discount("customer.discount.updated"),
+        check_discounted("39.20"),
+    ),
+    "customer.discount.deleted": (
+        customer_discount("customer.discount.deleted"),
+        check_discounted("49.00"),
+    ),
+    "charge.captured": (captured, check_ltv("40.00", "succeeded")),
+    "charge.dispute.created": (dispute("charge.dispute.created"), check_ltv("50.00", "disputed")),
+    "charge.dispute.updated": (dispute("charge.dispute.updated"), check_ltv("50.00", "disputed")),
+    "charge.dispute.closed": (
+        dispute("charge.dispute.closed", "lost"),
+        check_ltv("0.00", "succeeded"),
+    ),
+    "credit_note.created": (credit_note("credit_note.created"), check_credited("100.00", "100.00")),
+    "credit_note.updated": (credit_note("credit_note.updated"), check_credited("100.00", "100.00")),
+    "credit_note.voided": (credit_note("credit_note.voided"), check_credited("120.00", "0.00")),
     "charge.succeeded": (charge("charge.succeeded"), check_ltv("50.00", "succeeded")),
     "charge.failed": (charge("charge.failed", fail=True), check_ltv("0", "failed")),
     "charge.refunded": (charge("charge.refunded", refund=2000), check_ltv("30.00", "succeeded")),
@@ -393,3 +493,27 @@ def test_company_matching_setting(
     assert hub.associations(portal, "deals", deal["id"], "companies") == [found["id"]]
     deliver(stack, latest(stack, "customer.created"))  # repeats never duplicate the company
     assert len(records(stack, "companies")) == 1
+
+
+def test_a_subscriptions_own_discount_event_refreshes_that_subscriptions_deal(stack: Stack) -> None:
+    shop = Shop(stack).open()
+    coupon = stack.stripe.create_coupon(stack.account, percent_off=50, duration="forever")
+    shop.subscribe(quantity=2, coupon=coupon["id"])
+    event = latest(stack, "customer.discount.created")
+    assert event["data"]["object"]["subscription"]  # a subscription's discount, not the customer's
+    deliver(stack, event)
+    deal = one(stack, "deals")
+    assert (deal["amount"], deal["stripe_mrr"]) == ("49.00", "49.00")  # 98.00 at 50% off
+    assert contact(stack)["stripe_mrr"] == "49.00"
+
+
+def test_a_renewal_invoice_updates_its_subscriptions_deal_and_makes_none(stack: Stack) -> None:
+    shop = Shop(stack).open()
+    shop.subscribe()
+    stack.stripe.advance(31 * DAY)
+    renewal = latest(stack, "invoice.paid")
+    assert renewal["data"]["object"]["billing_reason"] == "subscription_cycle"
+    deliver(stack, renewal)
+    [deal] = records(stack, "deals")
+    assert deal["properties"]["stripe_subscription_id"].startswith("sub_")
+    assert deal["properties"]["stripe_last_invoice_amount"] == "49.00"

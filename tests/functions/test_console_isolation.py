@@ -9,6 +9,7 @@ from tests.functions.console_helpers import ORIGIN, Console, console_fixture, ne
 
 CASES = {
     ("GET", "/projects/<project_id>"): {},
+    ("GET", "/projects/<project_id>/settings"): {},
     ("POST", "/projects/<project_id>/settings"): {"settings": json.dumps({"objects": []})},
     ("POST", "/projects/<project_id>/connect/<provider>"): {},
     ("POST", "/projects/<project_id>/disconnect/<provider>"): {},

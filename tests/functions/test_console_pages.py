@@ -2,15 +2,20 @@
 change, projects, settings, CSRF refusals, security headers and sign-in throttling."""
 
 import json
+import re
 
 import flask
+import pytest
 from flask import Response
 
+from shared import logs, wiring
 from shared.accounts.ids import digest
 from shared.accounts.service import Accounts
 from shared.accounts.throttle import PAIR, client_key
+from shared.config import Settings
 from shared.console import web
 from shared.console.app import ConsoleDeps, make_app
+from shared.oauth import flows
 from tests.functions.console_helpers import ORIGIN, PASSWORD, Console, console_fixture  # noqa: F401
 
 EMAIL = "ada@example.com"
@@ -72,7 +77,15 @@ def test_signed_in_forms_refuse_a_missing_or_foreign_csrf_token(console: Console
 
 
 def test_every_response_carries_the_security_headers(console: Console) -> None:
-    for path in ("/sign-in", "/sign-up", "/contact", "/security", "/console.css", "/nowhere", "/"):
+    for path in (
+        "/sign-in",
+        "/sign-up",
+        "/contact",
+        "/security",
+        "/assets/console.css",
+        "/nowhere",
+        "/",
+    ):
         headers = console.client.get(path).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
@@ -97,7 +110,7 @@ def test_projects_are_created_and_shown_with_their_settings(console: Console) ->
     console.sign_up(EMAIL)
     project_id = console.create_project("Shop", "live")
     page = console.client.get(f"/projects/{project_id}").get_data(as_text=True)
-    assert "Shop" in page and "live" in page and "disconnected" in page
+    assert "Shop" in page and "live" in page and "not connected" in page
     assert "Connect Stripe" in page and "Connect HubSpot" in page
     listing = console.client.get("/projects").get_data(as_text=True)
     assert f"/projects/{project_id}" in listing
@@ -123,16 +136,25 @@ def test_reconnect_is_shown_when_hubspot_needs_it(console: Console) -> None:
     assert "needs reconnecting" in page and "Reconnect HubSpot" in page
 
 
-def test_without_the_oauth_flows_the_buttons_say_coming_soon(console: Console) -> None:
+def test_the_console_function_has_the_oauth_flows_wired_and_names_a_missing_setting(
+    console: Console, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No "coming soon" fallback: connect reaches ``shared.oauth.flows``, which refuses to start
+    without the app's client id, and the operator's alert names the setting."""
     console.sign_up(EMAIL)
     project_id = console.create_project()
-    deps = ConsoleDeps(
-        console.store, console.clock, Accounts(console.store, console.clock), ORIGIN, True
-    )
-    client = make_app(deps).test_client()
-    client.set_cookie("omniroo_session", console.client.get_cookie("omniroo_session").value)
-    page = client.get(f"/projects/{project_id}").get_data(as_text=True)
-    assert "coming soon" in page and "disabled" in page
+    logs.setup()
+    capsys.readouterr()
+    path = f"/projects/{project_id}"
+    answer = console.post(f"{path}/connect/hubspot", csrf_from=path)
+    assert answer.status_code == 503
+    [alert] = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if "console" in line
+    ]
+    assert "HUBSPOT_CLIENT_ID" in alert["reason"]
+    assert wiring.console_deps(Settings.from_env()).flows is flows
+    page = console.client.get(path).get_data(as_text=True)
+    assert "coming soon" not in page and "disabled" not in page
 
 
 def test_a_throttled_sign_in_answers_429_with_retry_after(console: Console) -> None:
@@ -209,3 +231,44 @@ def test_password_forms_state_the_rules_the_service_enforces(console: Console) -
     assert rule in console.client.get("/sign-up").get_data(as_text=True)
     console.sign_up(EMAIL)
     assert rule in console.client.get("/account").get_data(as_text=True)
+
+
+def test_the_front_page_says_what_omniroo_does_and_links_the_security_page(
+    console: Console,
+) -> None:
+    page = console.client.get("/").get_data(as_text=True)
+    assert "HubSpot" in page and "Stripe" in page and 'href="/security"' in page
+    assert 'href="/sign-up"' in page
+    console.sign_up(EMAIL)
+    assert console.client.get("/").headers["Location"] == "/projects"
+
+
+def test_the_stylesheets_and_icons_are_served_from_our_own_origin(console: Console) -> None:
+    page = console.client.get("/sign-in").get_data(as_text=True)
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
+    assert sheets and all(s.startswith("/assets/") for s in sheets)
+    for sheet in sheets:
+        answer = console.client.get(sheet)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/css")
+    icons = console.client.get("/assets/pico-icons.css").get_data(as_text=True)
+    for icon in re.findall(r'url\("([^"]+)"\)', icons):
+        assert console.client.get(icon).headers["Content-Type"] == "image/svg+xml"
+    assert 'url("data:' not in icons
+    assert console.client.get("/assets/../app.py").status_code == 404
+    assert console.client.get("/assets/vendor/pico/LICENSE.md").status_code == 404
+
+
+def test_a_revoked_hubspot_shows_why_and_a_reconnect_button(console: Console) -> None:
+    console.sign_up(EMAIL)
+    project_id = console.create_project()
+    doc = console.store.get("projects", project_id)
+    warnings = ["default rule: the portal has no pipeline 'default' (add a rule for active)"]
+    console.store.put(
+        "projects",
+        project_id,
+        {**doc, "hubspot_status": "revoked", "hubspot_warnings": warnings},
+    )
+    page = console.client.get(f"/projects/{project_id}").get_data(as_text=True)
+    assert "uninstalled from the HubSpot portal" in page and "Reconnect HubSpot" in page
+    assert 'role="alert"' in page and "reconnect needed" in page
+    assert "the portal has no pipeline &#39;default&#39;" in page

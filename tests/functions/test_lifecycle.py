@@ -25,17 +25,24 @@ def test_lifecycle_moves_the_deal_and_leaves_no_billing_data_behind(
 
     shots = lifecycle.run(stack.stripe, stack.account, deliver, look)
     table = [
-        (s.deal_stage, s.deal_amount, s.mrr, s.lifetime_value, s.status, s.delinquent)
+        (s.deal_stage, s.deal_amount, s.mrr, s.lifetime_value, s.status, s.last_payment)
         for s in shots
     ]
+    # One deal throughout (the snapshot takes the only one): the renewal invoice updates it.
     assert table == [
-        ("qualifiedtobuy", "777.13", "0.00", "0.00", "trialing", "false"),
-        ("closedwon", "777.13", "777.13", "777.13", "active", "false"),
-        ("closedwon", "2331.39", "2331.39", "777.13", "active", "false"),
-        ("closedwon", "2331.39", "2331.39", "777.13", "past_due", "true"),
-        ("closedwon", "2331.39", "2331.39", "3108.52", "active", "false"),
-        ("closedlost", "2331.39", "0.00", "3108.52", "canceled", "false"),
+        ("qualifiedtobuy", "777.13", "0.00", "0.00", "trialing", ""),
+        ("closedwon", "777.13", "777.13", "777.13", "active", "succeeded"),
+        ("closedwon", "2331.39", "2331.39", "777.13", "active", "succeeded"),
+        # the customer's own 10% applies to the deal as to the contact: 2331.39 x 0.9
+        ("closedwon", "2098.25", "2098.25", "777.13", "active", "succeeded"),
+        ("closedwon", "2098.25", "2098.25", "777.13", "past_due", "failed"),
+        ("closedwon", "2098.25", "2098.25", "2875.38", "active", "succeeded"),
+        ("closedwon", "2098.25", "2098.25", "2775.38", "active", "succeeded"),
+        ("closedwon", "2098.25", "2098.25", "2775.38", "active", "disputed"),
+        ("closedwon", "2098.25", "2098.25", "1998.25", "active", "succeeded"),
+        ("closedlost", "2098.25", "0.00", "1998.25", "canceled", "succeeded"),
     ]
+    assert [s.delinquent for s in shots].count("true") == 1
     assert [o for o in stack.outcomes().values() if o["status"] == "failed"] == []
 
     strings = [

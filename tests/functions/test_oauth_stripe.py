@@ -8,8 +8,9 @@ import pytest
 import requests
 
 from shared import audit
-from shared.errors import NotFound
+from shared.errors import NotFound, PermanentFailure, RemoteUnavailable
 from shared.oauth import flows
+from shared.stripe_gateway import StripeGateway
 from tests.functions.oauth_fixtures import (  # noqa: F401
     PUBLIC_URL,
     STRIPE_CLIENT_ID,
@@ -149,3 +150,46 @@ def test_the_authorize_page_has_an_interactive_form(owner: Owner) -> None:
     page = requests.get(url, params={"interactive": "1"}, timeout=10)
     assert page.status_code == 200 and b"Authorize</button>" in page.content
     assert urlsplit(url).path.endswith("/oauth/authorize")
+
+
+def test_disconnect_after_the_account_left_at_stripe_still_forgets_it(owner: Owner) -> None:
+    owner.callback(
+        "stripe", follow(flows.begin("stripe", owner.deps, owner.session, owner.project_id))
+    )
+    store = owner.stack.runtime.store
+    account = (store.get("projects", owner.project_id) or {})["stripe_account"]
+    owner.stack.stripe.deauthorize(account)  # from the account's Dashboard, event not yet here
+    flows.disconnect("stripe", owner.deps, owner.session, owner.project_id)
+    refused = [r for r in owner.stack.stripe.requests if r["path"] == "/connect/oauth/deauthorize"]
+    assert len(refused) == 1
+    assert store.get("routes", f"{account}:test") is None
+    assert (store.get("projects", owner.project_id) or {})["stripe_status"] == "disconnected"
+
+
+def test_disconnect_when_stripe_is_unreachable_keeps_the_connection(owner: Owner) -> None:
+    owner.callback(
+        "stripe", follow(flows.begin("stripe", owner.deps, owner.session, owner.project_id))
+    )
+    owner.deps.stripe = StripeGateway(
+        "sk_test_omniroo", client_id=STRIPE_CLIENT_ID, connect_base="http://127.0.0.1:9"
+    )
+    with pytest.raises(RemoteUnavailable):
+        flows.disconnect("stripe", owner.deps, owner.session, owner.project_id)
+    project = owner.stack.runtime.store.get("projects", owner.project_id) or {}
+    assert project["stripe_status"] == "connected"
+
+
+def test_the_gateway_turns_connect_oauth_refusals_into_permanent_failures(owner: Owner) -> None:
+    gateway = owner.deps.stripe
+    with pytest.raises(PermanentFailure) as refused_code:
+        gateway.connect("ac_never_issued")
+    assert (refused_code.value.code, refused_code.value.status) == (
+        "stripe_oauth_invalid_grant",
+        400,
+    )
+    with pytest.raises(PermanentFailure) as refused_account:
+        gateway.deauthorize("acct_neverconnected")
+    assert (refused_account.value.code, refused_account.value.status) == (
+        "stripe_oauth_invalid_client",
+        401,
+    )

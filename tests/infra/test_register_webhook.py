@@ -10,6 +10,7 @@ import stripe
 from doubles.secret_manager import SecretManagerDouble
 from doubles.stripe import StripeDouble
 from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS
+from shared.stripe_version import API_VERSION
 from tests.plugins.secret_manager import PROJECT, create_secret
 from tooling.deploy import register
 from tooling.secrets import SecretManager
@@ -45,7 +46,7 @@ def test_first_run_creates_one_connect_endpoint_for_exactly_the_handled_types(
     assert endpoint["connect"] is True
     assert endpoint["url"] == URL
     assert sorted(endpoint["enabled_events"]) == sorted({*EVENT_OBJECTS, *CONNECTION_EVENTS})
-    assert endpoint["api_version"] == stripe.api_version
+    assert endpoint["api_version"] == API_VERSION
     assert endpoint["metadata"] == {"omniroo": "connect"}
     # the signing secret, shown once by Stripe, is the new version of the secret
     assert result.secret_version == "1"

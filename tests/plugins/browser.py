@@ -49,3 +49,12 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context()
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def a11y_page(browser: Any) -> Iterator[Any]:
+    """A page whose context lets tests/browser/a11y.py inject axe-core under the console's
+    script-free CSP, at a desktop size for the screenshots."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1200, "height": 900})
+    yield context.new_page()
+    context.close()

@@ -15,11 +15,11 @@ from typing import Any
 import functions_framework
 import pytest
 
-from shared import projects, wiring
+from shared import wiring
 from shared.config import Settings
-from shared.hubspot.gateway import HubSpotGateway
 from shared.queue.base import WakeUp
 from shared.webhook.signature import sign
+from tooling import ready
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ("whsec_test_current", "whsec_test_previous")
@@ -126,25 +126,18 @@ def stack(
     clock = QuickClock()
     runtime = wiring.LocalRuntime(settings, clock=clock)
     wiring._runtimes[settings] = runtime
-    account = stripe_double.add_account()
-    portal_id, token = hubspot_double.add_portal()
-    HubSpotGateway(token, clock, hubspot_double.base_url).ensure_schema()
-    owner = projects.create_account(runtime.store, "owner@omniroo.test", clock.now())
-    project_id = projects.create_project(
-        runtime.store,
-        runtime.envelope,
-        projects.NewProject(owner, account, False, token, str(portal_id)),
-        clock.now(),
+    project = ready.ready_project(
+        stripe_double, hubspot_double, runtime.store, runtime.envelope, clock, "owner@omniroo.test"
     )
     stack = Stack(
         settings,
         runtime,
         stripe_double,
         hubspot_double,
-        account,
-        portal_id,
-        token,
-        project_id,
+        project.account,
+        project.portal_id,
+        project.token,
+        project.project_id,
         clock,
     )
     stack.webhook = function_client("stripe_webhook")

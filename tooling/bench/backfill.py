@@ -17,7 +17,8 @@ from collections import Counter
 from typing import Any
 
 from tooling.bench import harness
-from tooling.bench.write_path import HUBSPOT_LIMIT, row
+from tooling.bench.burst import HUBSPOT_LIMIT
+from tooling.bench.write_path import row
 
 CUSTOMERS = int(os.environ.get("BENCH_BACKFILL_CUSTOMERS", "10000"))
 LIMIT = int(os.environ.get("BENCH_BACKFILL_LIMIT", str(HUBSPOT_LIMIT)))  # calls per 10 s

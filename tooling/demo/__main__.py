@@ -15,11 +15,11 @@ import requests
 from doubles.hubspot import HubSpotDouble
 from doubles.server import ServerThread
 from doubles.stripe import StripeDouble
-from shared import logs, projects, wiring
+from shared import logs, wiring
 from shared.config import Settings
-from shared.hubspot.gateway import HubSpotGateway
 from shared.store.base import FIELDS
 from shared.webhook.signature import sign
+from tooling import ready
 from tooling.demo import lifecycle, scenario
 
 SECRET = "whsec_demo_local_only"
@@ -62,17 +62,14 @@ def main() -> int:
         f"HubSpot double {hubspot.base_url}\n"
     )
 
-    account = stripe.add_account()
-    portal_id, token = hubspot.add_portal()
-    HubSpotGateway(token, runtime.clock, hubspot.base_url).ensure_schema()
-    owner = projects.create_account(runtime.store, "demo@omniroo.local", time.time())
-    project_id = projects.create_project(
-        runtime.store,
-        runtime.envelope,
-        projects.NewProject(owner, account, False, token, str(portal_id)),
-        time.time(),
+    project = ready.ready_project(
+        stripe, hubspot, runtime.store, runtime.envelope, runtime.clock, "demo@omniroo.local"
     )
-    print(f"Project {project_id}: Stripe {account} (test mode) -> HubSpot portal {portal_id}\n")
+    account, portal_id, token = project.account, project.portal_id, project.token
+    print(
+        f"Project {project.project_id}: Stripe {account} (test mode) -> HubSpot portal {portal_id}"
+    )
+    print()
 
     def deliver(event: dict[str, Any]) -> str:
         body = json.dumps(event).encode()
@@ -100,32 +97,8 @@ def main() -> int:
     print(
         "\nHubSpot contacts now:\n"
         + table(
-            [
-                "hubspot id",
-                "stripe_customer_id",
-                "email",
-                "firstname",
-                "lastname",
-                "status",
-                "archived",
-            ],
-            [
-                [
-                    c["id"],
-                    *(
-                        str(c["properties"].get(p) or "")
-                        for p in (
-                            "stripe_customer_id",
-                            "email",
-                            "firstname",
-                            "lastname",
-                            "stripe_subscription_status",
-                        )
-                    ),
-                    str(c["archived"]),
-                ]
-                for c in contacts
-            ],
+            ["hubspot id", *(column for column, _ in ready.CONTACT_COLUMNS), "archived"],
+            [[c["id"], *ready.contact_row(c), str(c["archived"])] for c in contacts],
         )
     )
     calls = len([r for r in hubspot.requests if r["path"].startswith("/crm/")])
@@ -140,16 +113,10 @@ def main() -> int:
 
 def show_lifecycle(stripe: Any, hubspot: Any, runtime: wiring.LocalRuntime, deliver: Any) -> bool:
     """A subscription's life in its own Stripe account and portal."""
-    account = stripe.add_account()
-    portal_id, token = hubspot.add_portal()
-    HubSpotGateway(token, runtime.clock, hubspot.base_url).ensure_schema()
-    owner = projects.create_account(runtime.store, "billing@omniroo.local", time.time())
-    projects.create_project(
-        runtime.store,
-        runtime.envelope,
-        projects.NewProject(owner, account, False, token, str(portal_id)),
-        time.time(),
+    project = ready.ready_project(
+        stripe, hubspot, runtime.store, runtime.envelope, runtime.clock, "billing@omniroo.local"
     )
+    account, portal_id = project.account, project.portal_id
     print(f"\nA subscription's life (Stripe {account} -> HubSpot portal {portal_id}):")
     shots = lifecycle.run(
         stripe, account, deliver, lambda step: lifecycle.snapshot(hubspot, portal_id, step)
@@ -164,6 +131,7 @@ def show_lifecycle(stripe: Any, hubspot: Any, runtime: wiring.LocalRuntime, deli
                 "lifetime value",
                 "status",
                 "delinquent",
+                "last payment",
             ],
             [
                 [
@@ -174,6 +142,7 @@ def show_lifecycle(stripe: Any, hubspot: Any, runtime: wiring.LocalRuntime, deli
                     s.lifetime_value,
                     s.status,
                     s.delinquent,
+                    s.last_payment,
                 ]
                 for s in shots
             ],

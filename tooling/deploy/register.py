@@ -2,7 +2,8 @@
 
 Creates, or brings up to date, Omniroo's one Connect webhook endpoint in Stripe: it listens to
 connected accounts (``connect=true``) for exactly the event types of ``shared.events`` (the
-handler table, read at run time), on Stripe's API version of the ``stripe`` library. The endpoint
+handler table, read at run time), rendered in Omniroo's one Stripe API version
+(``shared.stripe_version``, given as ``api_version`` when the endpoint is created). The endpoint
 is found again by its metadata tag or, failing that, by its URL, so running this twice never makes
 a second one. Stripe shows an endpoint's signing secret once, in the answer to its creation: it is
 stored at once as a new version of the Secret Manager secret, and if that fails the endpoint is
@@ -26,6 +27,7 @@ import stripe
 from shared.config import load_dotenv
 from shared.errors import OmnirooError
 from shared.events import subscribed
+from shared.stripe_version import API_VERSION
 from tooling.secrets import SecretError, SecretManager, build_client
 
 TAG_KEY, TAG_VALUE = "omniroo", "connect"
@@ -103,7 +105,7 @@ def _create(
         "url": url,
         "connect": True,
         "enabled_events": event_types(),
-        "api_version": stripe.api_version,
+        "api_version": API_VERSION,
         "metadata": {TAG_KEY: TAG_VALUE},
         "description": DESCRIPTION,
     }
@@ -126,7 +128,9 @@ def _create(
 
 def _client(api_key: str, api_base: str | None) -> stripe.StripeClient:
     base: Any = {"api": api_base} if api_base else None
-    return stripe.StripeClient(api_key, base_addresses=base, max_network_retries=2)
+    return stripe.StripeClient(
+        api_key, stripe_version=API_VERSION, base_addresses=base, max_network_retries=2
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

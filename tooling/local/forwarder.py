@@ -14,6 +14,7 @@ from collections.abc import Callable
 import requests
 import stripe
 
+from shared.stripe_version import API_VERSION
 from shared.webhook.signature import sign
 
 
@@ -28,7 +29,9 @@ class Forwarder:
         interval: float = 0.3,
         on_result: Callable[[str, str, int], None] | None = None,
     ) -> None:
-        self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base})
+        self._client = stripe.StripeClient(
+            api_key, stripe_version=API_VERSION, base_addresses={"api": api_base}
+        )
         self._target, self._secret, self._accounts = target_url, secret, accounts
         self._interval = interval
         self._on_result = on_result  # (account, event id, status of the webhook's answer)
@@ -49,7 +52,10 @@ class Forwarder:
             for event in reversed(page.data):  # the API lists newest first
                 if event.id in self._seen:
                     continue
-                status = self.deliver(json.dumps(event.to_dict()).encode())
+                # for_json: a price's unit_amount_decimal goes out as the string Stripe sends,
+                # not a Decimal that json cannot encode (it killed this thread).
+                body = json.dumps(event.to_dict(for_json=True)).encode()
+                status = self.deliver(body)
                 if self._on_result is not None:
                     self._on_result(account, event.id, status)
                 # A 5xx means "retry later", as it would to Stripe: keep it unseen.

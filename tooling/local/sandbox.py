@@ -3,14 +3,13 @@ forwarder delivering every Stripe event to the webhook, so a newcomer can try ev
 """
 
 import html
-import time
 
 from doubles.hubspot import HubSpotDouble
 from doubles.stripe import StripeDouble
-from shared import projects, wiring
+from shared import wiring
 from shared.config import Settings
-from shared.hubspot.gateway import HubSpotGateway
 from shared.store.base import Store
+from tooling import ready
 from tooling.local import env
 from tooling.local.forwarder import Forwarder
 
@@ -43,17 +42,17 @@ class Sandbox:
         # Fixed ports, so the printed curl lines and .env values stay true across restarts.
         self.stripe.start(self.ports[0])
         self.hubspot.start(self.ports[1])
-        self.account = self.stripe.add_account()
-        self.portal_id, self.token = self.hubspot.add_portal()
         runtime = wiring.local_runtime(settings)
-        HubSpotGateway(self.token, runtime.clock, settings.hubspot_api_base).ensure_schema()
-        owner = projects.create_account(runtime.store, "sandbox@omniroo.local", time.time())
-        self.project_id = projects.create_project(
+        project = ready.ready_project(
+            self.stripe,
+            self.hubspot,
             runtime.store,
             runtime.envelope,
-            projects.NewProject(owner, self.account, False, self.token, str(self.portal_id)),
-            time.time(),
+            runtime.clock,
+            "sandbox@omniroo.local",
         )
+        self.account, self.portal_id, self.token = project.account, project.portal_id, project.token
+        self.project_id = project.project_id
         # The console's "Connect HubSpot" goes through the double's install page.
         self.hubspot.register_oauth_app(
             settings.hubspot_client_id,
@@ -77,7 +76,9 @@ class Sandbox:
                 f"  Stripe double   {self.stripe.base_url}  (key {key}, account {self.account})",
                 f"  HubSpot double  {self.hubspot.base_url}  (portal {self.portal_id})",
                 f"  Project         {self.project_id}",
-                "Create a Stripe customer; it shows as a HubSpot contact at http://127.0.0.1:8080/",
+                "Create a Stripe customer; it shows as a HubSpot contact at "
+                + self.webhook_url.removesuffix("/stripe/webhook")
+                + "/sandbox",
                 f"  curl {self.stripe.base_url}/v1/customers -u {key}: "
                 f"-H 'Stripe-Account: {self.account}' "
                 "-d email=ada@example.com -d name='Ada Lovelace'",
@@ -86,23 +87,16 @@ class Sandbox:
 
     def describe_html(self) -> str:
         rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(c['properties'].get(p) or ''))}</td>"
-                for p in (
-                    "stripe_customer_id",
-                    "email",
-                    "firstname",
-                    "lastname",
-                    "stripe_subscription_status",
-                )
-            )
-            + "</tr>"
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in ready.contact_row(c)) + "</tr>"
             for c in self.hubspot.records(self.portal_id, "contacts")
             if not c["archived"]
         )
+        head = "".join(f"<th>{html.escape(column)}</th>" for column, _ in ready.CONTACT_COLUMNS)
         return (
             "<h2>Sandbox</h2><pre>" + html.escape(self.describe_text()) + "</pre>"
-            "<h2>HubSpot contacts (sandbox portal)</h2><table><tr><th>Stripe id</th><th>email</th>"
-            "<th>first name</th><th>last name</th><th>status</th></tr>" + rows + "</table>"
+            "<h2>HubSpot contacts (sandbox portal)</h2><table><tr>"
+            + head
+            + "</tr>"
+            + rows
+            + "</table>"
         )

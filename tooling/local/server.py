@@ -20,13 +20,15 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 import functions_framework
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from shared import logs
+from shared.stripe_version import API_VERSION
 from tooling.local import env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +45,19 @@ ROUTES = (
 LOCAL_PATHS = ("/healthz", "/sandbox")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class AccessLog(WSGIRequestHandler):
+    """werkzeug's access log with the path only: an OAuth callback's query carries a one-time
+    code and state, which no log should keep."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        full = self.path
+        self.path = urlsplit(full).path
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = full
 
 
 def function_app(name: str, signature_type: str = "http") -> WSGIApp:
@@ -68,7 +83,9 @@ def build(index: Callable[[], str] | None = None) -> WSGIApp:
         extra = index() if index else ""
         return (
             "<!doctype html><html lang=en><title>Omniroo (local)</title>"
-            f"<h1>Omniroo, running locally</h1><table>{rows}</table>{extra}</html>"
+            "<h1>Omniroo, running locally</h1>"
+            f"<p>Stripe API version <code>{API_VERSION}</code></p>"
+            f"<table>{rows}</table>{extra}</html>"
         )
 
     mounts = {
@@ -105,9 +122,12 @@ def main() -> None:
     else:
         print("Using the Stripe and HubSpot configured in .env / the environment.", flush=True)
     print(f"Omniroo listening on http://{HOST}:{PORT}", flush=True)
+    print(f"  Stripe API version {API_VERSION} (shared/stripe_version.py)", flush=True)
     for method, path, name in ROUTES:
         print(f"  {method:5} http://{HOST}:{PORT}{path}  ({name})", flush=True)
-    run_simple(HOST, PORT, build(index), threaded=True, use_reloader=False)
+    run_simple(
+        HOST, PORT, build(index), threaded=True, use_reloader=False, request_handler=AccessLog
+    )
 
 
 if __name__ == "__main__":
