@@ -41,7 +41,9 @@ _CHOICES = {
 MAX_RECONCILE_SAMPLE = 10_000
 # \Z, not $ ($ also matches before a final newline): these patterns are used with .match
 _PROPERTY = re.compile(r"[a-z][a-z0-9_]{0,99}\Z")
-_PRICE = re.compile(r"price_[0-9A-Za-z]+\Z")
+# A price id is opaque (legacy plans' ids are chosen by the account, "gold-monthly"): any 1 to
+# 255 visible ASCII characters, never a space or a control character.
+_PRICE = re.compile(r"[!-~]{1,255}\Z")
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ Page = list[dict[str, Any]]  # one page of a list, as plain JSON objects
 # Read only to complete another kind, never an event's: a subscription item discount's coupon,
 # which no expansion of a subscription list reaches (Stripe expands four levels at most).
 COMPLETING = ("coupon",)
+# Read by repair, never synced: the event a dead letter names (shared.repair.replay).
+REPAIRING = ("event",)
 MAX_PAGES = 20  # 2,000 objects of one kind for one customer: beyond that, say so rather than hang
 
 

@@ -44,7 +44,9 @@ OUTSIDE = {
 # The adapters: the only shipped modules that may import OUTSIDE packages, and which ones.
 ADAPTERS: dict[str, tuple[tuple[str, ...], str]] = {
     "shared.store.firestore": (("google",), "the Store port on Firestore"),
-    "shared.queue.pubsub": (("google",), "the Queue port on Pub/Sub"),
+    "shared.queue.pubsub": (("google",), "the Waker port on Pub/Sub"),
+    "shared.queue.topic": (("google",), "publishing a job message on Pub/Sub"),
+    "shared.queue.pull": (("google",), "pulling the dead letters' subscription on Pub/Sub"),
     "shared.crypto.cloud_kms": (
         ("google", "google_crc32c", "requests"),
         "the key service on Cloud KMS (REST transport: its errors are requests')",
@@ -52,6 +54,7 @@ ADAPTERS: dict[str, tuple[tuple[str, ...], str]] = {
     "shared.stripe_gateway": (("stripe",), "every call to Stripe, and its one error translation"),
     "shared.hubspot.gateway": (("hubspot", "urllib3"), "every CRM call to HubSpot"),
     "shared.hubspot.calls": (("urllib3",), "the paced HTTP calls the SDK's batch API lacks"),
+    "shared.hubspot.associations": (("hubspot",), "HubSpot's batch association calls (v4)"),
     "shared.oauth.hubspot_tokens": (("hubspot", "urllib3"), "HubSpot's OAuth token endpoints"),
     "shared.wiring": (("google",), "the composition root: builds each Google client once"),
 }

@@ -4,7 +4,8 @@ and kind -> the ``stripe`` library's service that reads it (``shared.stripe_gate
 They must agree with each other and with the library: a kind one of them lacks is an event that
 can be accepted but never synced. An event's object Stripe cannot read back (a discount) is
 synced as its owner (``shared.events.OWNERS``); an owner kind that is no Stripe object of its own
-is read as one (``READ_AS``); a few objects are read only to complete another (``COMPLETING``)."""
+is read as one (``READ_AS``); a few objects are read only to complete another (``COMPLETING``),
+or by repair alone (``REPAIRING``)."""
 
 import inspect
 
@@ -13,14 +14,14 @@ import stripe
 from stripe._object_classes import OBJECT_CLASSES
 
 from shared.events import CONNECTION_EVENTS, EVENT_OBJECTS, OWNERS, READ_AS
-from shared.stripe_gateway import COMPLETING, SERVICES
+from shared.stripe_gateway import COMPLETING, REPAIRING, SERVICES
 from shared.sync.collect import COLLECTORS
 
 KINDS = sorted(
     {k for k in EVENT_OBJECTS.values() if k not in OWNERS}
     | {owner for owners in OWNERS.values() for _, owner in owners}
 )
-READ = sorted({READ_AS.get(kind, kind) for kind in KINDS} | set(COMPLETING))
+READ = sorted({READ_AS.get(kind, kind) for kind in KINDS} | set(COMPLETING) | set(REPAIRING))
 
 
 def test_every_kind_an_event_names_has_a_collector_and_a_service_and_nothing_more() -> None:

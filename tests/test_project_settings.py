@@ -74,8 +74,8 @@ def test_round_trip_through_the_store_format() -> None:
             r"pipeline_rules\[0\].statuses: 'alive'",
         ),
         (
-            {"pipeline_rules": [{"pipeline": "p", "stage": "s", "price_ids": ["gold"]}]},
-            r"pipeline_rules\[0\].price_ids: 'gold'",
+            {"pipeline_rules": [{"pipeline": "p", "stage": "s", "price_ids": ["gold plan"]}]},
+            r"pipeline_rules\[0\].price_ids: 'gold plan'",
         ),
         (
             {"pipeline_rules": [{"pipeline": "p", "stage": "s", "when": 1}]},
@@ -123,3 +123,10 @@ def test_settings_json_depth_counts_brackets_outside_strings_only() -> None:
     for text, message in (("[]", "expected a JSON object"), ("{", "not JSON")):
         with pytest.raises(BadRequest, match=message):
             load_json(text)
+
+
+def test_a_legacy_plan_id_chosen_by_the_account_is_a_price_id() -> None:
+    """Price ids are opaque: a plan created with its own id ("gold-monthly") is still a price."""
+    rule = {"pipeline": "p", "stage": "s", "price_ids": ["gold-monthly", "price_1Ab"]}
+    settings = ProjectSettings.from_doc({"pipeline_rules": [rule]})
+    assert settings.pipeline_rules[0].price_ids == ("gold-monthly", "price_1Ab")

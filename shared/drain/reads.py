@@ -20,10 +20,13 @@ from shared.sync.reads import CUSTOMER_EXPAND, SUBSCRIPTION_EXPAND, SUBSCRIPTION
 
 # What the pages of each kind expand: what the collectors ask of a customer, and of a
 # subscription whether fetched alone (SUBSCRIPTION_EXPAND) or listed for its customer.
+# "discounts" is named although "discounts.source.coupon" implies it: a caller that asks for
+# less gets the pages' expansions undone path by path, and only a named path is undone.
 EXPAND = {
     "customer": CUSTOMER_EXPAND,
     "subscription": (
         *SUBSCRIPTION_EXPAND,
+        "discounts",
         *(path.removeprefix("data.") for path in SUBSCRIPTION_LIST_EXPAND),
     ),
 }

@@ -199,7 +199,8 @@ class Snapshot:
         out: Obj = _copy(obj)
         wanted = set(expand)
         for path in listing.expand - wanted:
-            _collapse(out, path.split("."))
+            if not any(w.startswith(path + ".") for w in wanted):  # a.b.c implies a expanded
+                _collapse(out, path.split("."))
         for path in sorted(wanted - listing.expand):
             if not self._resolve(out, path.split(".")):
                 return None

@@ -135,23 +135,25 @@ class FirestoreStore:
     ) -> dict[str, Doc | None]:
         if len(doc_ids) > MAX_MANY:
             raise ValueError(f"update_many takes at most {MAX_MANY} documents")
-        refs = [self._ref(collection, doc_id) for doc_id in dict.fromkeys(doc_ids)]
+        # The callback and the answer speak the caller's ids, not their escaped document ids.
+        named = [(doc_id, self._ref(collection, doc_id)) for doc_id in dict.fromkeys(doc_ids)]
+        refs = [ref for _, ref in named]
         bounds = self._bounds()
 
         def read_modify_write(transaction: Transaction) -> dict[str, Doc | None]:
             current = {s.id: _to_doc(s) for s in transaction.get_all(refs, **bounds)}
             after: dict[str, Doc | None] = {}
-            for ref in refs:
+            for doc_id, ref in named:
                 doc = current.get(ref.id)
-                change = fn(ref.id, doc)
+                change = fn(doc_id, doc)
                 if isinstance(change, Deleted):
                     transaction.delete(ref)
-                    after[ref.id] = None
+                    after[doc_id] = None
                 elif change is not None:
                     transaction.set(ref, _stored(change))
-                    after[ref.id] = change
+                    after[doc_id] = change
                 else:
-                    after[ref.id] = doc
+                    after[doc_id] = doc
             return after
 
         stripes = sorted({self._stripe(ref.path) for ref in refs})
@@ -194,7 +196,9 @@ class FirestoreStore:
         query = query.where(filter=FieldFilter(field, "<=", upto)).order_by(field)
         query = query.order_by(FieldPath.document_id()).limit(limit)
         with _backend("query"):
-            return [(s.id, _read(s.to_dict() or {})) for s in query.stream(**self._bounds())]
+            return [
+                (key_of(s.id), _read(s.to_dict() or {})) for s in query.stream(**self._bounds())
+            ]
 
     def scan(self, collection: str) -> Iterator[tuple[str, Doc]]:
         # Paged, so that each page gets its own deadline however large the collection grows.

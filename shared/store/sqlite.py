@@ -142,7 +142,7 @@ class SqliteStore:
         self, collection: str, doc_id: str, deltas: Mapping[str, int], fields: Doc
     ) -> None:
         for name in (*deltas, *fields):
-            if not _FIELD.match(name):
+            if not _FIELD.fullmatch(name):
                 raise ValueError(f"unsupported field name: {name!r}")
         added = {name: int(n) for name, n in deltas.items()}
         sets = "".join(
@@ -172,7 +172,7 @@ class SqliteStore:
         limit: int,
     ) -> list[tuple[str, Doc]]:
         for name in (*equals, field):
-            if not _FIELD.match(name):
+            if not _FIELD.fullmatch(name):
                 raise ValueError(f"unsupported field name: {name!r}")
         if not all(isinstance(value, str) for value in equals.values()):
             raise TypeError("query compares fields with strings only")

@@ -191,6 +191,7 @@ def test_demo_scenario_on_real_parts_leaves_no_customer_data(
         "event_marks",
         "outcomes",
         "drain_leases",
+        "health",  # sync health counters: project, day, counts (shared.repair.health)
     }
     assert [doc for _, doc in collections.get("dirty_keys", [])] == []  # every key drained
     assert len(collections["outcomes"]) == len(messages)

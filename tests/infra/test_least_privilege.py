@@ -17,12 +17,12 @@ def holders_of_the_key() -> set[str]:
 
 def test_only_functions_that_seal_or_open_hubspot_tokens_hold_the_kms_key() -> None:
     # stripe_oauth_callback stores no token: it held encrypt/decrypt it never used.
-    assert holders_of_the_key() == {"hubspot_push", "hubspot_oauth_callback", "console"}
+    assert holders_of_the_key() == {"hubspot_push", "hubspot_oauth_callback", "console", "repair"}
 
 
 def test_the_platform_stripe_key_is_held_only_where_stripe_is_called() -> None:
     holders = {n for n, fn in SPEC.functions.items() if "STRIPE_SECRET_KEY" in fn.secrets}
-    assert holders == {"hubspot_push", "stripe_oauth_callback", "console"}
+    assert holders == {"hubspot_push", "stripe_oauth_callback", "console", "repair"}
 
 
 def documented() -> dict[str, tuple[set[str], bool]]:

@@ -79,6 +79,12 @@ FLOORS: dict[str, tuple[str, tuple[str, ...], str]] = {
         "accounts in Firestore; bcrypt; disconnect revokes at Stripe and HubSpot (KMS opens "
         "the refresh token)",
     ),
+    "repair": (
+        "cloudevent",
+        ("firestore", "kms", "pubsub", "stripe", "hubspot"),
+        "backfill cursors and dirty keys in Firestore; lists Stripe; reads HubSpot with tokens "
+        "opened by KMS; jobs and dead letters on Pub/Sub",
+    ),
     "purge": ("cloudevent", ("firestore",), "deletes what expired in Firestore"),
 }
 
