@@ -12,7 +12,7 @@ def test_bars_are_oldest_first_scaled_to_a_round_top_and_labelled() -> None:
     rows = [day("2026-11-30", received=7, synced=5, failed=2), day("2026-11-29", received=1)]
     built = chart.build(rows)
     assert not built.empty
-    assert [t.label for t in built.ticks] == ["0", "2", "5", "7", "10"]
+    assert [t.label for t in built.ticks] == ["0", "2", "4", "6", "8", "10"]
     assert len(built.bars) == 2 * len(chart.SERIES)
     oldest, newest = built.bars[0], built.bars[len(chart.SERIES)]
     assert oldest.label == "2026-11-29: 1 received" and oldest.x < newest.x
@@ -31,9 +31,11 @@ def test_thirty_quiet_days_draw_nothing_and_say_so() -> None:
 
 
 def test_scale_tops_are_round() -> None:
-    assert [chart.scale_top(n) for n in (0, 3, 5, 11, 20, 21, 99_001)] == [
-        4, 4, 5, 20, 20, 50, 100_000,
+    assert [chart.scale_top(n) for n in (0, 3, 5, 6, 11, 20, 21, 99_001)] == [
+        5, 5, 5, 10, 20, 20, 50, 100_000,
     ]  # fmt: skip
+    for top in (5, 10, 20, 50, 100):
+        assert top % chart.TICKS == 0
 
 
 def test_every_code_gets_an_explanation_known_family_or_generic() -> None:

@@ -21,6 +21,7 @@ SERIES: tuple[tuple[str, str], ...] = (
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 8, 12, 28
 LABEL_EVERY = 5  # days between date labels
+TICKS = 5  # gridlines above the baseline
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,10 @@ class Chart:
 
 
 def scale_top(peak: int) -> int:
-    """A round number at or above ``peak``: 1, 2 or 5 times a power of ten (at least 4)."""
-    if peak <= 4:
-        return 4
+    """A round number at or above ``peak``: 1, 2 or 5 times a power of ten, at least 5, so
+    each of the ``TICKS`` gridlines falls on a whole number."""
+    if peak <= 5:
+        return 5
     power = int(10 ** math.floor(math.log10(peak)))
     for step in (1, 2, 5, 10):
         if step * power >= peak:
@@ -98,5 +100,8 @@ def build(rows: Sequence[DayHealth]) -> Chart:
         newest = index == len(ordered) - 1
         if (len(ordered) - 1 - index) % LABEL_EVERY == 0 or newest:
             labels.append(DayLabel(round(LEFT + (index + 0.5) * slot, 2), row.day[5:]))
-    ticks = tuple(Tick(round(baseline - plot_h * i / 4, 2), f"{top * i // 4}") for i in range(5))
+    ticks = tuple(
+        Tick(round(baseline - plot_h * i / TICKS, 2), f"{top * i // TICKS}")
+        for i in range(TICKS + 1)
+    )
     return Chart(WIDTH, HEIGHT, LEFT, baseline, tuple(bars), ticks, tuple(labels), peak == 0)
