@@ -16,7 +16,7 @@ from typing import Protocol
 
 from shared import logs
 from shared.clock import Clock
-from shared.errors import OmnirooError
+from shared.errors import OmnirooError, TransientError
 from shared.repair import backfill, jobs, listing
 from shared.repair.progress import Progress
 from shared.store.base import Store
@@ -44,7 +44,17 @@ class QueuedBackfills:
     def launch(
         self, project_id: str, kinds: Sequence[str], estimate: Mapping[str, int] | None
     ) -> Progress:
-        return jobs.launch_backfill(self.store, self.clock, self.queue, project_id, kinds, estimate)
+        """``jobs.launch_backfill``; if the jobs topic refuses the first step, the backfill is
+        cancelled before the error goes up, so it does not sit "running" with nobody stepping
+        it, and Start can simply be pressed again."""
+        try:
+            return jobs.launch_backfill(
+                self.store, self.clock, self.queue, project_id, kinds, estimate
+            )
+        except TransientError:
+            if (found := backfill.progress(self.store, project_id)) and not found.finished:
+                backfill.cancel(self.store, self.clock, project_id)
+            raise
 
     def resume(self, project_id: str) -> None:
         """The jobs chain itself; a broken chain is the repair function's to alert on."""
