@@ -296,8 +296,8 @@ def console_deps(settings: Settings) -> "ConsoleDeps":
     """The console's: this mode's store, keys and clock, the accounts service, the OAuth flows
     behind its connect and disconnect buttons, repair (replay, preview) waking the project's
     drainer, backfills stepped by threads here locally and through the jobs topic in gcp mode,
-    and the drainer's own Stripe and HubSpot clients
-    for the settings editor's reads (HubSpot paced at a tenth of the portal's calls)."""
+    and the drainer's own Stripe and HubSpot clients for the settings editor's reads (HubSpot
+    paced at a tenth of the portal's calls)."""
     from shared.accounts.service import Accounts
     from shared.console import web
     from shared.console.deps import ConsoleDeps
