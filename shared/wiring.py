@@ -7,6 +7,7 @@ library (nor the crypto one), which only the drainer and the OAuth flows need.
 """
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from shared.clock import Clock, SystemClock
@@ -16,6 +17,7 @@ from shared.store.base import Store
 LOCAL_LEASE_SECONDS = 10.0
 
 if TYPE_CHECKING:
+    from shared.console.backfills import Backfills, ThreadBackfills
     from shared.console.deps import ConsoleDeps
     from shared.crypto.envelope import Envelope
     from shared.crypto.keys import KeyService
@@ -153,6 +155,7 @@ class LocalRuntime:
         # One machine: after a crash, ``make run`` should not wait a minute to drain again.
         self.drain.lease_seconds = LOCAL_LEASE_SECONDS
         self.drainers: LocalDrainer = LocalDrainer(self.drain, settings.local_drainers)
+        self._backfills: ThreadBackfills | None = None
 
     def oauth(self) -> "OAuthDeps":
         return build_oauth(self.settings, self.store, self.envelope, self.clock)
@@ -168,6 +171,18 @@ class LocalRuntime:
         from shared.drain.entry import Entry
 
         return Entry(self.drain, self.drainers)
+
+    def backfills(self) -> "ThreadBackfills":
+        """The console's backfills, stepped by threads of this process (one set per runtime,
+        so two console apps in one process never step the same backfill twice)."""
+        from shared.console.backfills import ThreadBackfills
+
+        with _lock:
+            if self._backfills is None:
+                self._backfills = ThreadBackfills(
+                    self.store, self.clock, self.drain.stripe, self.drainers.wake
+                )
+            return self._backfills
 
 
 _runtimes: dict[Settings, LocalRuntime] = {}
@@ -231,18 +246,28 @@ def repair_deps(settings: Settings) -> "RepairDeps":
     and refresher, HubSpot paced by the portal's repair budget (``RepairDeps.gateway``). No
     threads: the command line and the repair function build this."""
     from shared.crypto.envelope import Envelope
-    from shared.repair.deps import RepairDeps
 
     store, clock = build_store(settings), SystemClock()
     envelope = Envelope(build_key_service(settings))
-    drain = build_drain(settings, store, envelope, clock)
+    return _repair(settings, envelope, build_drain(settings, store, envelope, clock))
+
+
+def _repair(
+    settings: Settings,
+    envelope: "Envelope",
+    drain: "DrainDeps",
+    wake: "Callable[[str], None] | None" = None,
+) -> "RepairDeps":
+    from shared.repair.deps import RepairDeps
+
     return RepairDeps(
-        store,
+        drain.store,
         envelope,
         drain.stripe,
         drain.hubspot,
-        clock,
+        drain.clock,
         drain.refresher,
+        wake=wake,
         calls_per_window=settings.hubspot_calls_per_10s,
     )
 
@@ -269,8 +294,10 @@ def job_deps(settings: Settings, timeout: float) -> "JobDeps":
 
 def console_deps(settings: Settings) -> "ConsoleDeps":
     """The console's: this mode's store, keys and clock, the accounts service, the OAuth flows
-    behind its connect and disconnect buttons, and the drainer's own Stripe and HubSpot clients
-    for the settings editor's reads (HubSpot paced at a tenth of the portal's calls)."""
+    behind its connect and disconnect buttons, repair (replay, preview) waking the project's
+    drainer, backfills stepped by threads here locally and through the jobs topic in gcp mode,
+    and the drainer's own Stripe and HubSpot clients for the settings editor's reads (HubSpot
+    paced at a tenth of the portal's calls)."""
     from shared.accounts.service import Accounts
     from shared.console import web
     from shared.console.deps import ConsoleDeps
@@ -280,14 +307,24 @@ def console_deps(settings: Settings) -> "ConsoleDeps":
     from shared.hubspot.gateway import HubSpotGateway
     from shared.oauth import flows
 
+    backfills: Backfills
     if settings.local:
         runtime = local_runtime(settings)
         store, envelope, clock = runtime.store, runtime.envelope, runtime.clock
-        drain = runtime.drain
+        drain, wake, backfills = runtime.drain, runtime.drainers.wake, runtime.backfills()
     else:
+        from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+        from shared.console.backfills import QueuedBackfills
+        from shared.queue.topic import PubSubTopic
+
         store, clock = build_store(settings), SystemClock()
         envelope = Envelope(build_key_service(settings))
         drain = build_drain(settings, store, envelope, clock)
+        wake = _waker(settings).wake
+        publisher = pubsub_v1.PublisherClient()
+        topic = publisher.topic_path(settings.gcp_project, settings.jobs_topic)
+        backfills = QueuedBackfills(store, clock, PubSubTopic(publisher, topic))
     share = max(1, settings.hubspot_calls_per_10s // 10)
 
     def portal_reader(token: str) -> HubSpotGateway:
@@ -308,4 +345,6 @@ def console_deps(settings: Settings) -> "ConsoleDeps":
             web.origin_of(settings.hubspot_auth_base),
         ),
         readers=Readers(envelope, portal_reader, drain.stripe, drain.refresher),
+        repair=_repair(settings, envelope, drain, wake),
+        backfills=backfills,
     )

@@ -5,6 +5,10 @@
     projects  GET POST /projects;  GET /projects/<id>
               POST /projects/<id>/connect/<provider>  /projects/<id>/disconnect/<provider>
     editor    GET POST /projects/<id>/settings  (the settings editor, its preview, JSON import)
+    health    GET /projects/<id>/health  (sync health: chart, last 24 h, failures by code)
+    failures  GET /projects/<id>/failures  /projects/<id>/replay;  POST /projects/<id>/replay
+    backfill  GET /projects/<id>/backfill;  POST /projects/<id>/backfill/preview  .../start
+              .../cancel
     account   GET /account  /account/export;  POST /account/password  /account/close
 
 Every POST passes the CSRF and Origin checks below before any page code runs; every response
@@ -22,8 +26,11 @@ from shared.accounts.throttle import Throttled
 from shared.console import badges, web
 from shared.console.account import account
 from shared.console.auth import auth
+from shared.console.backfill_pages import backfill_pages
 from shared.console.deps import ConsoleDeps
 from shared.console.editor import editor
+from shared.console.failure_pages import failure_pages
+from shared.console.health_pages import health_pages
 from shared.console.pages import EXTENSION, deps, page, session
 from shared.console.projects import projects
 from shared.console.public import public
@@ -34,7 +41,7 @@ __all__ = ["ConsoleDeps", "make_app"]
 HERE = Path(__file__).resolve().parent
 PRE_SESSION_POSTS = frozenset({"/sign-in", "/sign-up", "/contact"})
 MAX_FORM_BYTES = 64 * 1024
-BLUEPRINTS = (public, auth, projects, editor, account)
+BLUEPRINTS = (public, auth, projects, editor, health_pages, failure_pages, backfill_pages, account)
 
 
 def make_app(console: ConsoleDeps) -> flask.Flask:

@@ -8,7 +8,9 @@ from shared.accounts.service import Accounts
 from shared.accounts.sessions import Session
 from shared.clock import Clock
 from shared.console import web
+from shared.console.backfills import Backfills
 from shared.console.readers import Readers
+from shared.repair.deps import RepairDeps
 from shared.store.base import Store
 
 
@@ -33,3 +35,6 @@ class ConsoleDeps:
     form_hosts: tuple[str, ...] = web.AUTHORIZE_HOSTS
     # the settings editor's reads of the portal and the subscriptions; None: values only
     readers: Readers | None = None
+    # the health, failures and backfill pages: replay and preview; None: those pages say so
+    repair: RepairDeps | None = None
+    backfills: Backfills | None = None  # starts a backfill and gets it stepped

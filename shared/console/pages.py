@@ -13,12 +13,22 @@ from shared.accounts.service import _address
 from shared.accounts.sessions import Session
 from shared.console import web
 from shared.console.deps import ConsoleDeps
+from shared.errors import ConfigError
+from shared.repair.deps import RepairDeps
 
 EXTENSION = "omniroo_console"
 
 
 def deps() -> ConsoleDeps:
     return cast(ConsoleDeps, flask.current_app.extensions[EXTENSION])
+
+
+def repair() -> RepairDeps:
+    """Replay and preview's dependencies; a console wired without them cannot offer those."""
+    found = deps().repair
+    if found is None:
+        raise ConfigError("console: repair is not wired (shared.wiring.console_deps)")
+    return found
 
 
 def session() -> Session | None:

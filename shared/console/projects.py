@@ -50,6 +50,7 @@ def project_page(current: Session, project_id: str, status: int = 200, **extra: 
         outcomes=latest,
         sync=badges.sync(project, latest, deps().clock.now()),
         settings=settings,
+        tab="overview",
         **extra,
     )
 

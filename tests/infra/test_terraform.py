@@ -361,3 +361,10 @@ def test_the_alerts_the_issue_asks_for_all_notify_the_channel_variable() -> None
 def test_outputs_carry_what_deploy_reads() -> None:
     example: dict[str, Any] = json.loads((INFRA / "outputs.example.json").read_text())
     assert set(example) <= set(load().outputs)
+
+
+def test_the_console_publishes_replay_wake_ups_and_backfill_jobs_only() -> None:
+    console = SPEC.functions["console"]
+    published = sorted(b.on for b in console.roles if b.role == "roles/pubsub.publisher")
+    assert published == ["topic:drain", "topic:jobs"]
+    assert not any(b.role == "roles/pubsub.subscriber" for b in console.roles)
