@@ -12,8 +12,11 @@ from shared import logs, wiring
 from shared.config import Needs, Settings
 from shared.console.app import make_app
 
-# The console revokes connections (Stripe deauthorize with the platform key) and handles tokens.
-CONSOLE = Needs(("STRIPE_SECRET_KEY",), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY"))
+# The console revokes connections (Stripe deauthorize with the platform key), and reads a portal
+# with its HubSpot token (settings editor, preview, replay), refreshing it with the app's secret.
+CONSOLE = Needs(
+    ("STRIPE_SECRET_KEY", "HUBSPOT_CLIENT_SECRET"), ("GOOGLE_CLOUD_PROJECT", "OMNIROO_KMS_KEY")
+)
 
 logs.setup()
 APP = make_app(wiring.console_deps(Settings.from_env(needs=CONSOLE)))
