@@ -14,7 +14,11 @@ from shared.errors import BadRequest
 STATIC = Path(__file__).resolve().parent / "static"
 # What /assets serves from static/: each file its own route (no path converter, so no path to
 # traverse). Not /static: functions-framework's own Flask app answers that prefix itself.
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".js": "text/javascript; charset=utf-8",
+}
 
 public = flask.Blueprint("public", __name__)
 

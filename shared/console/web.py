@@ -34,7 +34,8 @@ LOAD_BALANCER_HOPS = 2  # Google's load balancer appends "<client>, <load balanc
 def security_headers(response: flask.Response, local: bool, form_hosts: tuple[str, ...]) -> None:
     actions = " ".join(("'self'", *form_hosts))
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; "
+        # Scripts only from our own origin (static/refresh.js), never inline.
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
         f"form-action {actions}; frame-ancestors 'none'; base-uri 'none'"
     )
     response.headers["X-Frame-Options"] = "DENY"

@@ -138,16 +138,20 @@ def test_a_running_backfill_refreshes_itself_until_cancelled(
     monkeypatch.setattr(stack.runtime.backfills(), "resume", lambda project_id: None)
     backfill.start(stack.runtime.store, stack.clock, stack.project_id, ["customers"], None)
     running = pages.get("/backfill")
-    assert '<meta http-equiv="refresh" content="2">' in running
+    # A script of our own origin reloads it; without scripts, the <noscript> meta refresh does.
+    assert 'data-refresh-seconds="2"' in running and 'src="/assets/refresh.js"' in running
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in running
     assert "Stop updating automatically" in running and "Cancel the backfill" in running
     assert 'id="preview-button"' not in running  # no second start while one runs
     quiet = pages.get("/backfill?auto=0")
-    assert 'http-equiv="refresh"' not in quiet and "<progress" in quiet
+    assert "refresh" not in quiet.split("<body")[0] and "<progress" in quiet
+    assert "data-refresh-seconds" not in quiet
     busy = pages.post("/backfill/start", {"kinds": "customers"})
     assert busy.status_code == 409
     assert pages.post("/backfill/cancel", {}).status_code == 303
     cancelled = pages.get("/backfill")
-    assert "Backfill cancelled" in cancelled and 'http-equiv="refresh"' not in cancelled
+    assert "Backfill cancelled" in cancelled and "data-refresh-seconds" not in cancelled
+    assert 'http-equiv="refresh"' not in cancelled
     assert pages.post("/backfill/start", {"kinds": "everything"}).status_code == 400
 
 
