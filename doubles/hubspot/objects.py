@@ -329,14 +329,17 @@ class ObjectsApi:
     def _check_unique(self, plans: list[_Plan]) -> None:
         keys = self.schema.unique() + (["email"] if self.type == "contacts" else [])
         for name in keys:
-            claimed: dict[str, Record | None] = {}
-            for record, props in plans:
+            # Who claims each value: an existing record by id, a new one by its place in the
+            # batch (two new records are two claimants, not one "None").
+            claimed: dict[str, str] = {}
+            for index, (record, props) in enumerate(plans):
                 value = props.get(name)
                 if not value:
                     continue
-                if value in claimed and claimed[value] is not record:
+                claimant = record.id if record is not None else f"new:{index}"
+                if claimed.get(value, claimant) != claimant:
                     raise validation(f"Duplicate unique property value in batch input: {value}")
-                claimed[value] = record
+                claimed[value] = claimant
                 owner = self.find(name, value)
                 if owner is None or owner is record:
                     continue
