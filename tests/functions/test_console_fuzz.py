@@ -45,7 +45,7 @@ SETTINGS_NAMES = st.sampled_from(
             f"rule-{i}-{part}"
             for i in (0, 1, 49, 50)
             for part in ("target", "pipeline", "stage", "order", "status", "prices", "remove")
-        ),  # fmt: skip
+        ),
         *(f"map-{i}-{part}" for i in (0, 1) for part in ("key", "property", "remove")),
     ]
 )
@@ -133,8 +133,11 @@ def test_every_signed_in_form_answers_any_post(
     target = path.replace("{p}", project_id).replace("{x}", provider.replace("/", "_") or "x")
     answer = post(console, target, pairs, csrf=True)
     assert_answered(answer, (target, pairs))
-    console.client.post(f"/projects/{project_id}/backfill/cancel", data={
-        "csrf_token": console.csrf("/projects")}, headers={"Origin": ORIGIN})  # fmt: skip
+    console.client.post(
+        f"/projects/{project_id}/backfill/cancel",
+        data={"csrf_token": console.csrf("/projects")},
+        headers={"Origin": ORIGIN},
+    )
 
 
 @given(
@@ -146,7 +149,7 @@ def test_every_signed_in_form_answers_any_post(
             "/projects/{p}/health",
             "/projects/{p}/settings",
             "/projects/{p}",
-        ]  # fmt: skip
+        ]
     ),
     query=st.lists(
         st.tuples(
