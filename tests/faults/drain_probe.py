@@ -2,13 +2,16 @@
 
 ``python -m tests.faults.drain_probe PROJECT_ID`` builds the drainer of ``make run`` from the
 environment (SQLite in ``OMNIROO_DATA_DIR``, the doubles' URLs), drains the project until no key
-is left, and prints one JSON line: the process's peak resident memory (``ru_maxrss``), and what
-it settled. The doubles run in the caller's process, so their memory is not counted here.
+is left, and prints one JSON line: the process's peak resident memory, the same before the first
+key (imports, set-up), and what it settled. The doubles run in the caller's process, so their
+memory is not counted here. The peak is ``VmHWM`` of ``/proc/self/status`` (Linux), not
+``ru_maxrss``: Linux carries ``ru_maxrss`` across ``exec`` from the forking parent, so a probe
+started by a large test process would report the parent's size.
 """
 
 import json
-import resource
 import sys
+from pathlib import Path
 
 from shared import wiring
 from shared.clock import SystemClock
@@ -18,11 +21,19 @@ from shared.drain import drainer
 from shared.drain.dirty import DirtyKeys
 
 
+def high_water() -> int:
+    """This process's peak resident memory so far, in bytes."""
+    status = Path("/proc/self/status").read_text()
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) * 1024
+
+
 def main(project_id: str) -> None:
     settings = Settings.from_env(needs=PUSH)
     clock = SystemClock()
     store = wiring.build_store(settings)
     deps = wiring.build_drain(settings, store, Envelope(wiring.build_key_service(settings)), clock)
+    ready = high_water()  # imports and set-up
     settled: dict[str, int] = {}
     rounds = 0
     while DirtyKeys(store, clock).take([project_id], 1):
@@ -30,8 +41,16 @@ def main(project_id: str) -> None:
         rounds += report.rounds
         for status, n in report.settled.items():
             settled[status] = settled.get(status, 0) + n
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"peak_bytes": peak_kib * 1024, "settled": settled, "rounds": rounds}))
+    print(
+        json.dumps(
+            {
+                "ready_bytes": ready,
+                "peak_bytes": high_water(),
+                "settled": settled,
+                "rounds": rounds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

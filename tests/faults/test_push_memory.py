@@ -1,7 +1,7 @@
 """Issue 13: the push path's memory over 10,000 events stays flat, at most 200 MB at its peak.
 
 The drainer runs alone in a subprocess (``tests.faults.drain_probe``) against the doubles served
-from here, so that its peak resident memory (``ru_maxrss``) is the push path's own: imports,
+from here, so that its peak resident memory (``VmHWM``) is the push path's own: imports,
 SQLite, two rounds of 5,000 keys (``drainer.ROUND_LIMIT``), the Stripe pages and the HubSpot
 batches. 10,000 ``customer.created`` events, as the webhook marks them, are 10,000 keys. A run
 of 1,000 events is measured alongside and printed, so the report can say how memory scales; the
@@ -67,9 +67,13 @@ def test_the_push_path_drains_ten_thousand_events_within_200_mb() -> None:
     began = time.monotonic()
     small = peak_of(1_000)
     large = peak_of(10_000)
-    small_mb, large_mb = (int(str(r["peak_bytes"])) / 1e6 for r in (small, large))
+    small_mb, large_mb, ready_mb = (
+        int(str(value)) / 1e6
+        for value in (small["peak_bytes"], large["peak_bytes"], large["ready_bytes"])
+    )
     print(
-        f"push path peak RSS: 1,000 events {small_mb:.0f} MB, 10,000 events {large_mb:.0f} MB"
-        f" (x{large_mb / small_mb:.2f}); {time.monotonic() - began:.0f} s in all"
+        f"push path peak RSS: {ready_mb:.0f} MB before the first key, 1,000 events"
+        f" {small_mb:.0f} MB, 10,000 events {large_mb:.0f} MB (x{large_mb / small_mb:.2f});"
+        f" {time.monotonic() - began:.0f} s in all"
     )
     assert int(str(large["peak_bytes"])) <= PEAK_BOUND, f"peak {large_mb:.0f} MB"
