@@ -19,6 +19,14 @@ from shared.stripe_gateway import MAX_PAGES
 from shared.webhook import event, ingest, signature
 
 Patch = Callable[[str, Any, Any], None]  # setattr(module, name, value), e.g. monkeypatch's
+PENDING: list[threading.Thread] = []  # ``ack_first``'s work still running after its answer
+
+
+def settle() -> None:
+    """Wait for whatever a broken build still does in the background, so that what the suite
+    then finds missing is lost for good, not late."""
+    while PENDING:
+        PENDING.pop().join()
 
 
 class _StaleSnapshot(snapshot.Snapshot):
@@ -55,7 +63,9 @@ def _ack_first(real: Callable[..., ingest.Result]) -> Callable[..., ingest.Resul
             except Exception as exc:  # nobody is left to tell: the delivery was answered
                 logs.warning("late ingest failed", error_type=type(exc).__name__)
 
-        threading.Thread(target=later, daemon=True).start()
+        worker = threading.Thread(target=later, daemon=True)
+        PENDING.append(worker)
+        worker.start()
         return ingest.Result("accepted", head.id)
 
     return receive

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ class Sender:
     def __init__(self, events: list[dict[str, Any]]) -> None:
         self.total = len(events)
         self.acked = 0
-        self.refused = 0  # answers other than 2xx (each sent again)
+        self.refused: Counter[int] = Counter()  # answers other than 2xx, by status (sent again)
         self._todo: queue.Queue[bytes] = queue.Queue()
         for event in events:
             self._todo.put(json.dumps(event).encode())
@@ -71,7 +72,7 @@ class Sender:
                 if 200 <= status < 300:
                     self.acked += 1
                     continue
-                self.refused += 1
+                self.refused[status] += 1
             time.sleep(RETRY_PAUSE)
             self._todo.put(body)
 

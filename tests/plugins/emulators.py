@@ -128,10 +128,10 @@ class RestartableFirestore:
     def host_port(self) -> str:
         return self.relay.host_port
 
-    def restart(self, project: str) -> float:
+    def restart(self, project: str, hold: float = 0.0) -> float:
         """Cut every connection (from here on each call fails, as in an outage), export the
-        data, stop the emulator, start a new one from the export, and reconnect the relay.
-        Returns how long the database was away, in seconds."""
+        data, stop the emulator, start a new one from the export, keep the outage ``hold``
+        seconds longer, and reconnect the relay. Returns how long the database was away."""
         began = time.monotonic()
         self.relay.cut()
         export = emulators.export_firestore(
@@ -139,6 +139,7 @@ class RestartableFirestore:
         )
         self.emulator.stop()
         self.emulator = _start("firestore", (f"--import-data={export}",))
+        time.sleep(hold)
         self.relay.restore(self.emulator.host_port)
         self.restarts += 1
         return time.monotonic() - began
