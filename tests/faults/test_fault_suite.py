@@ -279,7 +279,6 @@ def test_every_portal_converges_to_its_own_account_through_faults_kill_and_resta
     # out by the store's own retries, and proves less).
     seen = scenario(run, Plan(hold=DEFAULT_DEADLINE + 2))
 
-    print(f"faults seen: {seen}")
     assert run.firestore.restarts == 1 and seen.outage > 0
     # the outage was answered 5xx, and Stripe's retries of those went through
     assert any(status >= 500 for status in seen.refused)
@@ -302,6 +301,7 @@ def test_every_portal_converges_to_its_own_account_through_faults_kill_and_resta
     logs = out + err + "".join(w.output() for w in run.workers)
     assert "webhook accepted" in logs and "push done" in logs  # the scan saw real logs
     assert hits(logs, forbidden) == []
+    print(f"faults seen: {seen}")  # after readouterr, so that it reaches the terminal with -s
 
 
 @pytest.mark.parametrize("tenant_count", [2])  # a smaller world shows a divergence as well
