@@ -1,10 +1,11 @@
 """Row 31: a burst of 500 signed events in about 10 s across 20 tenants, sent to ``make run`` over
-HTTP the way a load tool would. The acknowledgement never waits on HubSpot (p99 within the 2 s
-budget the row sets, far below the 15 s senders give up at), every tenant's queue drains, and
-the server's memory does not grow with the events: they wait in SQLite, not in memory.
+HTTP the way a load tool would. The acknowledgement never waits on HubSpot: during the burst
+every HubSpot call takes 40 s, longer than the 30 s the senders wait for an answer, and every
+event is still acknowledged at its first send; then HubSpot recovers, every tenant's queue drains, and the server's memory
+does not grow with the events: they wait in SQLite, not in memory.
 
-The 2 s is a property of the design rather than a speed figure (speed is in ``make bench``): an
-acknowledgement that waited on HubSpot or on the drain would take seconds at once.
+The row's 2 s p99 is printed, not asserted (speed is measured in ``make bench``, section 8, and
+the webhook under gunicorn): a test proves the structure that keeps it low.
 """
 
 from doubles.hubspot import HubSpotDouble
@@ -41,11 +42,14 @@ def test_a_burst_across_twenty_tenants_is_acknowledged_fast_and_drains() -> None
             harness.deliver(omniroo.url, warm, senders=4)
             assert omniroo.wait_drained(timeout=60)
             settled = omniroo.memory()
+            hubspot.fault("latency", count=None, seconds=40.0, path_contains="/crm/")
             sent = harness.deliver(omniroo.url, burst, senders=10, rate=EVENTS / 10)
-            assert len(sent.acked) == EVENTS
+            # Acknowledged at the first send, none waiting on the stalled HubSpot.
+            assert (len(sent.acked), sent.attempts, sent.refused) == (EVENTS, EVENTS, 0)
             latencies = sorted(sent.latencies)
-            assert latencies[int(len(latencies) * 0.99)] < 2.0, latencies[-10:]
-            assert omniroo.wait_drained(timeout=120)
+            print(f"row 31: p99 acknowledgement {latencies[int(len(latencies) * 0.99)]:.3f} s")
+            hubspot.clear_faults()
+            assert omniroo.wait_drained(timeout=180)
             grown = omniroo.memory() - settled
         finally:
             omniroo.stop()
