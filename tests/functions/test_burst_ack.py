@@ -1,8 +1,9 @@
 """Row 31: a burst of 500 signed events in about 10 s across 20 tenants, sent to ``make run`` over
 HTTP the way a load tool would. The acknowledgement never waits on HubSpot: during the burst
 every HubSpot call takes 40 s, longer than the 30 s the senders wait for an answer, and every
-event is still acknowledged at its first send; then HubSpot recovers, every tenant's queue drains, and the server's memory
-does not grow with the events: they wait in SQLite, not in memory.
+event is still acknowledged at its first send; then HubSpot recovers, every tenant's queue
+drains, and the server's memory does not grow with the events: they wait in SQLite, not in
+memory.
 
 The row's 2 s p99 is printed, not asserted (speed is measured in ``make bench``, section 8, and
 the webhook under gunicorn): a test proves the structure that keeps it low.
