@@ -202,6 +202,6 @@ def test_a_listing_reads_a_window_and_says_whether_more_exist(repo: Repo) -> Non
     assert [f.id for f in window.failures] == [f"evt_m{i:03d}" for i in range(5)]
     assert window.more
     assert not replay.latest(repo.store, PROJECT, limit=7).more
-    assert replay.failure(repo.store, PROJECT, "evt_m003") is not None
-    assert replay.failure(repo.store, "prj_someone_else", "evt_m003") is None
-    assert replay.failure(repo.store, PROJECT, "dl:evt_m003") is None
+    assert replay.one_failure(repo.store, PROJECT, "evt_m003") is not None
+    assert replay.one_failure(repo.store, "prj_someone_else", "evt_m003") is None
+    assert replay.one_failure(repo.store, PROJECT, "dl:evt_m003") is None

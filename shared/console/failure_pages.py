@@ -145,7 +145,7 @@ def _chosen(project_id: str, form: Mapping[str, str]) -> tuple[str, str, list[Fa
         raise BadRequest("choose one failure or one error code to replay")
     store = deps().store
     if failure_id:
-        one = replay.failure(store, project_id, failure_id)
+        one = replay.one_failure(store, project_id, failure_id)
         found, more = ([] if one is None else [one]), False
     else:
         window = replay.latest(store, project_id, code)

@@ -16,7 +16,7 @@ Library calls (the console's failures page and ``tooling.cli replay``):
   failures (of ``code``), and whether older ones may exist; ``failures(...)`` the same as a list;
 - ``counted(store, project_id) -> Counted`` / ``by_code(store, project_id) -> dict[str, int]``:
   the latest ``WINDOW`` failures counted by error code;
-- ``failure(store, project_id, failure_id) -> Failure | None``: one, by id (two reads at most);
+- ``one_failure(store, project_id, failure_id) -> Failure | None``: one, by id (one read);
 - ``replay_one(deps, project_id, failure_id) -> Replayed``;
 - ``replay_code(deps, project_id, code) -> Replayed``; ``replay_all(deps, project_id)``.
 
@@ -160,7 +160,7 @@ def by_code(store: Store, project_id: str) -> dict[str, int]:
     return counted(store, project_id).counts
 
 
-def failure(store: Store, project_id: str, failure_id: str) -> Failure | None:
+def one_failure(store: Store, project_id: str, failure_id: str) -> Failure | None:
     """One failure of the project by its id, or None (replayed already, or never one)."""
     found: Failure | None = None
     if failure_id.startswith(DEAD):
@@ -175,7 +175,7 @@ def failure(store: Store, project_id: str, failure_id: str) -> Failure | None:
 
 
 def replay_one(deps: RepairDeps, project_id: str, failure_id: str) -> Replayed:
-    chosen = failure(deps.store, project_id, failure_id)
+    chosen = one_failure(deps.store, project_id, failure_id)
     if chosen is None:
         raise NotFound(f"no failure {failure_id} in project {project_id}")
     return _replay(deps, project_id, [chosen])
