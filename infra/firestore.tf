@@ -43,9 +43,9 @@ resource "google_firestore_field" "ttl" {
 }
 
 # Indexes: most queries the code runs are a single-field equality (projects by account_id,
-# outcomes by project_id, accounts by email) or a scan in document-id order, which Firestore's
+# runs by project_id, accounts by email) or a scan in document-id order, which Firestore's
 # automatic single-field indexes serve, as they serve the sweep's "keys due by now" (due_at).
-# One query needs a composite index: a drainer taking a project's dirty keys due by now, oldest
+# Composite indexes serve the rest: a drainer taking a project's dirty keys due by now, oldest
 # first (shared.store.firestore query: project_id ==, due_at <=, order by due_at, then __name__).
 resource "google_firestore_index" "dirty_keys_due" {
   database    = google_firestore_database.main.name
@@ -65,6 +65,45 @@ resource "google_firestore_index" "dirty_keys_due" {
   fields {
     field_path = "__name__"
     order      = "ASCENDING"
+  }
+}
+
+# The console's and the CLI's reads of a project's newest outcomes and dead letters, bounded
+# (shared.sync.outcomes.latest, shared.repair.replay.failures): equalities on the fields below,
+# at <= a bound, ordered by at then __name__, both descending (newest first). A project's
+# outcomes are never all read (a month-start burst leaves 50,000+ of them).
+locals {
+  newest_first = {
+    outcomes_newest                = { collection = "outcomes", equals = ["project_id"] }
+    outcomes_newest_of_status      = { collection = "outcomes", equals = ["project_id", "status"] }
+    outcomes_newest_of_status_code = { collection = "outcomes", equals = ["project_id", "status", "error_code"] }
+    dead_letters_newest            = { collection = "dead_letters", equals = ["project_id"] }
+  }
+}
+
+resource "google_firestore_index" "newest_first" {
+  for_each = local.newest_first
+
+  database    = google_firestore_database.main.name
+  collection  = each.value.collection
+  query_scope = "COLLECTION"
+
+  dynamic "fields" {
+    for_each = each.value.equals
+    content {
+      field_path = fields.value
+      order      = "ASCENDING"
+    }
+  }
+
+  fields {
+    field_path = "at"
+    order      = "DESCENDING"
+  }
+
+  fields {
+    field_path = "__name__"
+    order      = "DESCENDING"
   }
 }
 

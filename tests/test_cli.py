@@ -150,3 +150,33 @@ def test_settings_are_validated_and_rules_checked_against_the_portal(
     bad.write_text(json.dumps({"trials_count_as_mrr": "yes"}))
     code, _, err = run(capsys, "settings", project_id, "--set", str(bad))
     assert code == 2 and "trials_count_as_mrr" in err
+
+
+def test_outcomes_lists_the_newest_limit_and_refuses_an_unbounded_limit(
+    env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, store, _ = cli._deps()
+    for i in range(30):
+        store.put(
+            "outcomes",
+            f"evt_{i:02d}",
+            {
+                "project_id": "prj_1",
+                "event_id": f"evt_{i:02d}",
+                "type": "customer.updated",
+                "stripe_id": f"cus_{i:02d}",
+                "status": "synced",
+                "hubspot_id": str(i),
+                "error_code": "",
+                "at": 1000.0 + i,
+            },
+        )
+    code, out, _ = run(capsys, "outcomes", "prj_1", "--limit", "3")
+    assert code == 0
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["evt_29", "evt_28", "evt_27"]
+    assert len(run(capsys, "outcomes", "prj_1")[1].splitlines()) == 20
+    for wrong in ("0", "-1", str(cli.MAX_LIMIT + 1), "many"):
+        with pytest.raises(SystemExit) as refused:
+            cli.main(["outcomes", "prj_1", "--limit", wrong])
+        assert refused.value.code == 2
+        assert "a whole number from 1 to" in capsys.readouterr().err

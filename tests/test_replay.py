@@ -143,3 +143,65 @@ def test_replay_wakes_the_drainer_once(failed: Repo) -> None:
     assert woken == [PROJECT]
     with pytest.raises(NotFound):
         replay.replay_all(deps, "prj_nope")
+
+
+def _many_failed(repo: Repo, n: int, code: str = "hubspot_503") -> None:
+    now = repo.clock.now()
+    for i in range(n):
+        _outcome(
+            repo, f"evt_m{i:03d}", "customer.updated", f"cus_m{i:03d}", "failed", code, now - i
+        )
+
+
+def test_replaying_a_code_goes_through_every_chunk_in_one_call(repo: Repo) -> None:
+    _many_failed(repo, 25)
+    _outcome(repo, "evt_other", "customer.updated", "cus_x", "failed", "email_in_use", 1.0)
+    done = replay.replay_code(repo.deps(), PROJECT, "hubspot_503", chunk=10)
+    assert (done.replayed, done.more, len(done.marked)) == (25, False, 25)
+    assert [f.id for f in replay.failures(repo.store, PROJECT)] == ["evt_other"]
+
+
+def test_a_replay_stops_at_its_cap_says_so_and_the_next_call_goes_on(repo: Repo) -> None:
+    _many_failed(repo, 25)
+    first = replay.replay_all(repo.deps(), PROJECT, cap=10, chunk=4)
+    assert (first.replayed, first.more) == (10, True)
+    assert len(replay.failures(repo.store, PROJECT)) == 15
+    # the newest went first
+    assert "evt_m000" not in {f.id for f in replay.failures(repo.store, PROJECT)}
+    rest = replay.replay_all(repo.deps(), PROJECT, cap=100, chunk=4)
+    assert (rest.replayed, rest.more) == (15, False)
+    assert replay.failures(repo.store, PROJECT) == []
+
+
+def test_failures_that_stay_do_not_stall_a_replay_of_older_ones(repo: Repo) -> None:
+    """Dead letters whose events Stripe no longer has stay; newer than the failed outcomes and
+    more of them than a chunk, they must not hide the outcomes behind them."""
+    now = repo.clock.now()
+    _many_failed(repo, 3)
+    for i in range(5):
+        repo.store.put(
+            "dead_letters",
+            f"evt_gone{i}",
+            {
+                "project_id": PROJECT,
+                "event_id": f"evt_gone{i}",
+                "type": "customer.created",
+                "at": now + 10 + i,
+            },
+        )
+    done = replay.replay_all(repo.deps(), PROJECT, chunk=2)
+    assert (done.replayed, done.unresolved, done.more) == (3, {"event_gone": 5}, False)
+    left = replay.latest(repo.store, PROJECT)
+    assert sorted(f.id for f in left.failures) == [f"dl:evt_gone{i}" for i in range(5)]
+    assert not left.more
+
+
+def test_a_listing_reads_a_window_and_says_whether_more_exist(repo: Repo) -> None:
+    _many_failed(repo, 7)
+    window = replay.latest(repo.store, PROJECT, limit=5)
+    assert [f.id for f in window.failures] == [f"evt_m{i:03d}" for i in range(5)]
+    assert window.more
+    assert not replay.latest(repo.store, PROJECT, limit=7).more
+    assert replay.one_failure(repo.store, PROJECT, "evt_m003") is not None
+    assert replay.one_failure(repo.store, "prj_someone_else", "evt_m003") is None
+    assert replay.one_failure(repo.store, PROJECT, "dl:evt_m003") is None

@@ -39,6 +39,8 @@ from shared.sync import outcomes
 from tooling import ready, repair_cli
 from tooling.local import env
 
+MAX_LIMIT = 1000  # outcomes one `outcomes` command reads at most
+
 
 def _deps() -> tuple[Settings, Store, Envelope]:
     env.prepare()
@@ -84,7 +86,7 @@ def list_projects(args: argparse.Namespace) -> str:
 
 def list_outcomes(args: argparse.Namespace) -> str:
     _, store, _ = _deps()
-    rows = outcomes.for_project(store, args.project)[: args.limit]
+    rows = [doc for _, doc in outcomes.latest(store, args.project, args.limit)]
     return "\n".join(
         f"{r['event_id']}\t{r['type']}\t{r['stripe_id']}\t{r['hubspot_id']}\t{r['status']}"
         f"\t{r['error_code']}"
@@ -124,6 +126,13 @@ def project_settings(args: argparse.Namespace) -> str:
         raise BadRequest("settings not saved: " + "; ".join(warnings))
     store.put("projects", args.project, {**project, "settings": checked.settings.to_doc()})
     return "\n".join(["settings saved", *(f"warning: {w}" for w in warnings)])
+
+
+def _limit(text: str) -> int:
+    """How many outcomes to read: a bounded query, never a project's all."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_LIMIT}: {text}")
+    return int(text)
 
 
 def _instant(text: str) -> float:
@@ -183,7 +192,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, repair_cli.Command]]:
     p.add_argument("--account")
     p = sub.add_parser("outcomes", help="latest sync outcomes of a project")
     p.add_argument("project")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_limit, default=20, help=f"1 to {MAX_LIMIT} (default 20)")
     p = sub.add_parser("settings", help="show or replace a project's settings")
     p.add_argument("project")
     p.add_argument("--set", help="a JSON file with the new settings")

@@ -216,6 +216,8 @@ def replay_command(args: argparse.Namespace) -> "str | Exit":
         done = replay.replay_all(deps, args.project)
     lines = [f"replayed\t{done.replayed}", f"keys\t{len(done.marked)}"]
     lines += [f"unresolved\t{reason}\t{n}" for reason, n in sorted(done.unresolved.items())]
+    if done.more:
+        lines.append(f"more\tstopped after {replay.REPLAY_CAP} failures: run it again to go on")
     return Exit("\n".join(lines), FAILED) if done.unresolved else "\n".join(lines)
 
 

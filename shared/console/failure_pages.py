@@ -1,7 +1,9 @@
 """Failures a person can act on.
 
-    GET  /projects/<id>/failures?status=&type=   outcomes filtered (fixed lists; anything else
-                                                 is refused), each failure with a Replay link
+    GET  /projects/<id>/failures?status=&type=   the newest outcomes of a status (fixed lists;
+                                                 anything else is refused), ``SHOWN`` of them,
+                                                 a type sought among the newest ``WINDOW``; each
+                                                 failure with a Replay link
     GET  /projects/<id>/replay?failure=ID        the confirmation: what would be replayed
     GET  /projects/<id>/replay?code=CODE
     POST /projects/<id>/replay                   replays (``shared.repair.replay``), then shows
@@ -33,7 +35,8 @@ from shared.sync import outcomes
 FAILED = "failed"  # failed outcomes and dead letters: what replay takes
 STATUSES = (FAILED, "all", "synced", "skipped", "replayed")
 TYPES = ("all", *sorted(set(EVENT_OBJECTS.values())))
-SHOWN = 100
+SHOWN = 50  # rows one page shows: the newest of the status chosen
+WINDOW = 1000  # newest of the status searched for a type (one bounded query, never all)
 
 failure_pages = flask.Blueprint("failure_pages", __name__)
 
@@ -85,19 +88,27 @@ def _of_outcome(doc_id: str, doc: Mapping[str, Any]) -> Row:
     )
 
 
-def rows(project_id: str, status: str, kind: str) -> list[Row]:
-    """The project's outcomes (or failures) of ``status`` and ``kind``, newest first."""
+@dataclass(frozen=True)
+class Found:
+    rows: list[Row]  # newest first, at most SHOWN
+    searched: int  # how many of the newest of the status were read
+    more: bool  # older ones (or more of the type) may exist beyond those shown
+
+
+def rows(project_id: str, status: str, kind: str) -> Found:
+    """The project's newest outcomes (or failures) of ``status`` and ``kind``: one bounded read,
+    ``SHOWN`` documents of the status, or a ``WINDOW`` of them filtered by type (one more, to
+    tell whether older ones exist)."""
     store = deps().store
+    limit = SHOWN if kind == "all" else WINDOW
     if status == FAILED:
-        found = [_of_failure(f) for f in replay.failures(store, project_id)]
+        window = replay.latest(store, project_id, limit=limit)
+        found, full = [_of_failure(f) for f in window.failures], window.more
     else:
-        found = [
-            _of_outcome(doc_id, doc)
-            for doc_id, doc in store.find(outcomes.COLLECTION, "project_id", project_id)
-            if status == "all" or doc.get("status") == status
-        ]
-        found.sort(key=lambda r: (-r.at, r.event_id))
-    return [r for r in found if kind == "all" or r.kind == kind]
+        read = outcomes.latest(store, project_id, limit + 1, None if status == "all" else status)
+        found, full = [_of_outcome(i, doc) for i, doc in read[:limit]], len(read) > limit
+    chosen = [r for r in found if kind == "all" or r.kind == kind]
+    return Found(chosen[:SHOWN], limit, full or len(chosen) > SHOWN)
 
 
 @failure_pages.get("/projects/<project_id>/failures")
@@ -116,34 +127,39 @@ def listing(current: Session, project_id: str) -> Response:
         kind=kind,
         statuses=STATUSES,
         types=TYPES,
-        rows=found[:SHOWN],
-        total=len(found),
+        rows=found.rows,
+        searched=found.searched,
+        more=found.more,
         replayed=_count(flask.request.args, "replayed"),
         unresolved=_count(flask.request.args, "unresolved"),
+        capped=_count(flask.request.args, "capped"),
         explain=explain.explain,
     )
 
 
-def _chosen(project_id: str, form: Mapping[str, str]) -> tuple[str, str, list[Failure]]:
-    """(failure id, code, the failures they name): exactly one of the two is given."""
+def _chosen(project_id: str, form: Mapping[str, str]) -> tuple[str, str, list[Failure], bool]:
+    """(failure id, code, the failures they name, whether older ones of the code may exist):
+    exactly one of the two is given; a code's are the newest ``replay.WINDOW``."""
     failure_id, code = form.get("failure", ""), form.get("code", "")
     if bool(failure_id) == bool(code):
         raise BadRequest("choose one failure or one error code to replay")
-    found = [
-        f
-        for f in replay.failures(deps().store, project_id, code or None)
-        if not failure_id or f.id == failure_id
-    ]
+    store = deps().store
+    if failure_id:
+        one = replay.one_failure(store, project_id, failure_id)
+        found, more = ([] if one is None else [one]), False
+    else:
+        window = replay.latest(store, project_id, code)
+        found, more = list(window.failures), window.more
     if not found:
         raise NotFound("nothing of that to replay: it may have been replayed already")
-    return failure_id, code, found
+    return failure_id, code, found, more
 
 
 @failure_pages.get("/projects/<project_id>/replay")
 @signed_in
 def confirm(current: Session, project_id: str) -> Response:
     project = access.project_for(deps().store, current.account_id, project_id)
-    failure_id, code, found = _chosen(project_id, flask.request.args)
+    failure_id, code, found, more = _chosen(project_id, flask.request.args)
     return page(
         "replay.html",
         project_id=project_id,
@@ -153,6 +169,7 @@ def confirm(current: Session, project_id: str) -> Response:
         code=code,
         found=found[:SHOWN],
         total=len(found),
+        more=more,
         codes=sorted({f.error_code for f in found}),
         explain=explain.explain,
     )
@@ -162,7 +179,7 @@ def confirm(current: Session, project_id: str) -> Response:
 @signed_in
 def run(current: Session, project_id: str) -> Response:
     access.project_for(deps().store, current.account_id, project_id)
-    failure_id, code, _ = _chosen(project_id, flask.request.form)
+    failure_id, code, _, _ = _chosen(project_id, flask.request.form)
     repairs = repair()
     done = (
         replay.replay_one(repairs, project_id, failure_id)
@@ -174,4 +191,6 @@ def run(current: Session, project_id: str) -> Response:
         "replayed": done.replayed,
         "unresolved": sum(done.unresolved.values()),
     }
+    if done.more:
+        query["capped"] = 1
     return redirect(f"/projects/{project_id}/failures?{urlencode(query)}")

@@ -19,6 +19,7 @@ from shared.project_settings import ProjectSettings
 from shared.sync import outcomes
 
 PROVIDERS = ("stripe", "hubspot")
+LATEST = 20  # outcomes the project page shows, read newest first and no more
 
 projects = flask.Blueprint("projects", __name__)
 
@@ -41,7 +42,7 @@ def project_page(current: Session, project_id: str, status: int = 200, **extra: 
     store = deps().store
     project = access.project_for(store, current.account_id, project_id)
     settings = ProjectSettings.from_doc(project.get("settings"))
-    latest = outcomes.for_project(store, project_id)[:20]
+    latest = [doc for _, doc in outcomes.latest(store, project_id, LATEST)]
     return page(
         "project.html",
         status,

@@ -12,12 +12,21 @@ retrievable for 30 days); one Stripe no longer has stays and is reported ``unres
 
 Library calls (the console's failures page and ``tooling.cli replay``):
 
-- ``failures(store, project_id, code=None, limit=None) -> list[Failure]``, newest first;
-- ``by_code(store, project_id) -> dict[str, int]``: the latest failures counted by error code;
+- ``latest(store, project_id, code=None, limit=WINDOW) -> Latest``: the newest ``limit``
+  failures (of ``code``), and whether older ones may exist; ``failures(...)`` the same as a list;
+- ``counted(store, project_id) -> Counted`` / ``by_code(store, project_id) -> dict[str, int]``:
+  the latest ``WINDOW`` failures counted by error code;
+- ``one_failure(store, project_id, failure_id) -> Failure | None``: one, by id (one read);
 - ``replay_one(deps, project_id, failure_id) -> Replayed``;
 - ``replay_code(deps, project_id, code) -> Replayed``; ``replay_all(deps, project_id)``.
+
+Nothing reads all of a project's outcomes or dead letters (a month-start burst leaves 50,000+):
+a listing is one newest-first query of each, at most ``WINDOW`` documents apiece, and replaying
+a code or all goes through them a chunk at a time, newest first, until none is left or
+``REPLAY_CAP`` failures were tried in the call (``Replayed.more`` then says so: call again).
 """
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +41,11 @@ from shared.sync import outcomes
 
 DEAD_LETTERS = "dead_letters"
 DEAD = "dl:"  # a dead letter's failure id is its event id behind this prefix
+DEAD_LETTERED = "dead_lettered"  # the error code every dead letter shows
+FAILED = "failed"
+WINDOW = 1000  # newest failed outcomes, and newest dead letters, one listing reads at most
+CHUNK = 200  # failures one replay step marks at once
+REPLAY_CAP = 10_000  # failures one replay_code / replay_all call tries at most
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,19 @@ class Replayed:
     marked: tuple[Key, ...] = ()
     replayed: int = 0  # failures put back on the write path
     unresolved: dict[str, int] = field(default_factory=dict)  # reason -> failures left as they are
+    more: bool = False  # stopped at REPLAY_CAP: failures may be left, call again
+
+
+@dataclass(frozen=True)
+class Latest:
+    failures: tuple[Failure, ...]  # newest first
+    more: bool  # older failures may exist beyond these
+
+
+@dataclass(frozen=True)
+class Counted:
+    counts: dict[str, int]  # error code -> failures, most first
+    more: bool  # counted among the newest WINDOW of each source only; older ones may exist
 
 
 def kind_of(event_type: str) -> str:
@@ -85,43 +112,123 @@ def _from_dead_letter(doc_id: str, doc: Doc) -> Failure:
         event_type,
         str(doc.get("object_id") or ""),
         str(doc.get("object_type") or "") or EVENT_OBJECTS.get(event_type, ""),
-        "dead_lettered",
+        DEAD_LETTERED,
         float(doc.get("at") or 0),
     )
+
+
+def latest(
+    store: Store,
+    project_id: str,
+    code: str | None = None,
+    limit: int = WINDOW,
+    upto: float = math.inf,
+) -> Latest:
+    """The project's newest ``limit`` failures recorded at ``upto`` or before (of ``code`` when
+    given): one query of at most ``limit + 1`` failed outcomes and one of at most ``limit + 1``
+    dead letters (the one more tells whether older ones exist), merged."""
+    limit = max(limit, 1)
+    found: list[Failure] = []
+    if code != DEAD_LETTERED:
+        failed = outcomes.latest(store, project_id, limit + 1, FAILED, code, upto)
+        found += [_from_outcome(i, d) for i, d in failed]
+    if code in (None, DEAD_LETTERED):
+        dead = store.query(
+            DEAD_LETTERS, {"project_id": project_id}, "at", upto, limit + 1, descending=True
+        )
+        found += [_from_dead_letter(i, d) for i, d in dead]
+    found.sort(key=lambda f: (-f.at, f.id))
+    return Latest(tuple(found[:limit]), len(found) > limit)
 
 
 def failures(
     store: Store, project_id: str, code: str | None = None, limit: int | None = None
 ) -> list[Failure]:
-    """The project's failures, newest first; only those of ``code`` when given."""
-    found = [
-        _from_outcome(i, d)
-        for i, d in store.find(outcomes.COLLECTION, "project_id", project_id)
-        if d.get("status") == "failed"
-    ] + [_from_dead_letter(i, d) for i, d in store.find(DEAD_LETTERS, "project_id", project_id)]
-    chosen = [f for f in found if code is None or f.error_code == code]
-    chosen.sort(key=lambda f: (-f.at, f.id))
-    return chosen if limit is None else chosen[:limit]
+    """The project's newest failures (``WINDOW`` at most), newest first; of ``code`` when given."""
+    return list(latest(store, project_id, code, min(limit or WINDOW, WINDOW)).failures)
+
+
+def counted(store: Store, project_id: str) -> Counted:
+    """The newest ``WINDOW`` failures counted by error code, most first: ``2 * (WINDOW + 1)``
+    reads at most."""
+    window = latest(store, project_id)
+    counts = Counter(f.error_code for f in window.failures)
+    return Counted(dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))), window.more)
 
 
 def by_code(store: Store, project_id: str) -> dict[str, int]:
-    counted = Counter(f.error_code for f in failures(store, project_id))
-    return dict(sorted(counted.items(), key=lambda item: (-item[1], item[0])))
+    return counted(store, project_id).counts
+
+
+def one_failure(store: Store, project_id: str, failure_id: str) -> Failure | None:
+    """One failure of the project by its id, or None (replayed already, or never one)."""
+    found: Failure | None = None
+    if failure_id.startswith(DEAD):
+        doc_id = failure_id.removeprefix(DEAD)
+        doc = store.get(DEAD_LETTERS, doc_id)
+        found = None if doc is None else _from_dead_letter(doc_id, doc)
+    else:
+        doc = store.get(outcomes.COLLECTION, failure_id)
+        if doc is not None and doc.get("status") == FAILED:
+            found = _from_outcome(failure_id, doc)
+    return found if found is not None and found.project_id == project_id else None
 
 
 def replay_one(deps: RepairDeps, project_id: str, failure_id: str) -> Replayed:
-    chosen = [f for f in failures(deps.store, project_id) if f.id == failure_id]
-    if not chosen:
+    chosen = one_failure(deps.store, project_id, failure_id)
+    if chosen is None:
         raise NotFound(f"no failure {failure_id} in project {project_id}")
-    return _replay(deps, project_id, chosen)
+    return _replay(deps, project_id, [chosen])
 
 
-def replay_code(deps: RepairDeps, project_id: str, code: str) -> Replayed:
-    return _replay(deps, project_id, failures(deps.store, project_id, code))
+def replay_code(
+    deps: RepairDeps, project_id: str, code: str, cap: int = REPLAY_CAP, chunk: int = CHUNK
+) -> Replayed:
+    return _replay_every(deps, project_id, code, cap, chunk)
 
 
-def replay_all(deps: RepairDeps, project_id: str) -> Replayed:
-    return _replay(deps, project_id, failures(deps.store, project_id))
+def replay_all(
+    deps: RepairDeps, project_id: str, cap: int = REPLAY_CAP, chunk: int = CHUNK
+) -> Replayed:
+    return _replay_every(deps, project_id, None, cap, chunk)
+
+
+def _replay_every(
+    deps: RepairDeps, project_id: str, code: str | None, cap: int, chunk: int
+) -> Replayed:
+    """Every failure (of ``code``), newest first, ``chunk`` at a time: a replayed failure leaves
+    the failed set, so asking again for the newest advances. One that stays (its event gone) is
+    remembered and, once a whole window is of those, the window moves below it. Stops after
+    ``cap`` failures tried, with ``more`` set if any may be left."""
+    tried: set[str] = set()
+    marked: dict[Key, None] = {}
+    replayed, unresolved = 0, Counter[str]()
+    upto = math.inf
+    while True:
+        if len(tried) >= cap:
+            probe = latest(deps.store, project_id, code, chunk, upto)
+            more = probe.more or bool(_fresh(probe, tried))
+            break
+        window = latest(deps.store, project_id, code, min(chunk, cap - len(tried)), upto)
+        fresh = _fresh(window, tried)
+        if fresh:
+            done = _replay(deps, project_id, fresh)
+            tried.update(f.id for f in fresh)
+            marked.update(dict.fromkeys(done.marked))
+            replayed += done.replayed
+            unresolved.update(done.unresolved)
+            continue
+        if not window.more:
+            more = False
+            break
+        upto = math.nextafter(min(f.at for f in window.failures), -math.inf)
+    if not tried:
+        _replay(deps, project_id, [])  # still refuses a project that does not exist
+    return Replayed(tuple(marked), replayed, dict(unresolved), more)
+
+
+def _fresh(window: Latest, tried: set[str]) -> list[Failure]:
+    return [f for f in window.failures if f.id not in tried]
 
 
 def _replay(deps: RepairDeps, project_id: str, chosen: Sequence[Failure]) -> Replayed:
@@ -170,7 +277,7 @@ def _settle(store: Store, failure: Failure) -> None:
         return
 
     def replayed(doc: Doc | None) -> Doc | None:
-        if doc is None or doc.get("status") != "failed":
+        if doc is None or doc.get("status") != FAILED:
             return None  # written again meanwhile
         return {**doc, "status": "replayed"}
 

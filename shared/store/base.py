@@ -269,9 +269,13 @@ class Store(Protocol):
         field: str,
         upto: float,
         limit: int,
+        descending: bool = False,
     ) -> list[tuple[str, Doc]]:
         """At most ``limit`` documents whose top-level fields equal the strings of ``equals`` and
-        whose number ``field`` is at most ``upto``, by ``field`` then id, ascending."""
+        whose number ``field`` is at most ``upto`` (``math.inf``: any number), by ``field`` then
+        id, ascending, or newest first when ``descending`` (the latest outcomes of a project).
+        Each combination of ``equals`` fields and order needs a composite index in Firestore
+        (infra/firestore.tf)."""
         ...
 
     def scan(self, collection: str) -> Iterator[tuple[str, Doc]]:

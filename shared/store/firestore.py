@@ -187,14 +187,17 @@ class FirestoreStore:
         field: str,
         upto: float,
         limit: int,
+        descending: bool = False,
     ) -> list[tuple[str, Doc]]:
         # Equalities on some fields with a range and an order on another: a composite index
         # (infra/firestore.tf) serves it; the emulator needs none.
         query = self._collection(collection)
         for name, value in equals.items():
             query = query.where(filter=FieldFilter(name, "==", value))
-        query = query.where(filter=FieldFilter(field, "<=", upto)).order_by(field)
-        query = query.order_by(FieldPath.document_id()).limit(limit)
+        direction = firestore.Query.DESCENDING if descending else firestore.Query.ASCENDING
+        query = query.where(filter=FieldFilter(field, "<=", upto))
+        query = query.order_by(field, direction=direction)
+        query = query.order_by(FieldPath.document_id(), direction=direction).limit(limit)
         with _backend("query"):
             return [
                 (key_of(s.id), _read(s.to_dict() or {})) for s in query.stream(**self._bounds())

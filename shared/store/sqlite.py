@@ -32,7 +32,16 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_project_due ON docs (
     collection, json_extract(doc, '$.project_id'), json_extract(doc, '$.due_at')
 );
-CREATE INDEX IF NOT EXISTS docs_due ON docs (collection, json_extract(doc, '$.due_at'))
+CREATE INDEX IF NOT EXISTS docs_due ON docs (collection, json_extract(doc, '$.due_at'));
+-- query() of outcomes and dead letters: a project's newest (of a status), read backwards
+-- (shared.sync.outcomes latest, shared.repair.replay failures)
+CREATE INDEX IF NOT EXISTS docs_project_at ON docs (
+    collection, json_extract(doc, '$.project_id'), json_extract(doc, '$.at')
+);
+CREATE INDEX IF NOT EXISTS docs_project_status_at ON docs (
+    collection, json_extract(doc, '$.project_id'), json_extract(doc, '$.status'),
+    json_extract(doc, '$.at')
+)
 """
 
 # Field names become part of a JSON path; keep them to what a path can hold without quoting.
@@ -170,6 +179,7 @@ class SqliteStore:
         field: str,
         upto: float,
         limit: int,
+        descending: bool = False,
     ) -> list[tuple[str, Doc]]:
         for name in (*equals, field):
             if not _FIELD.fullmatch(name):
@@ -180,12 +190,13 @@ class SqliteStore:
         # or missing value never passes ``<= ?``: SQLite orders text after every number.
         where = "".join(f" AND json_extract(doc, '$.{name}') = ?" for name in equals)
         order = f"json_extract(doc, '$.{field}')"
+        direction = " DESC" if descending else ""
         with self._session() as db:
             # Field names are checked against _FIELD above; every value is a parameter.
             rows = db.execute(
                 f"SELECT id, doc FROM docs WHERE collection = ?{where}"  # noqa: S608
                 f" AND {order} <= ?"
-                f" ORDER BY {order}, id LIMIT ?",
+                f" ORDER BY {order}{direction}, id{direction} LIMIT ?",
                 [collection, *equals.values(), upto, limit],
             ).fetchall()
         return [(row[0], _load(row[1])) for row in rows]

@@ -2,8 +2,11 @@
 
 The drainer records one outcome per dirty key it settles, named by the latest event that marked
 the key (by the key itself when no event did), listing the ids of the events it stands for.
+Readers take a project's newest ``latest(store, project_id, limit, status)``, one bounded query:
+never all of them (a backfill or a month-start burst leaves 50,000+ for 30 days).
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -48,6 +51,23 @@ def record_keys_docs(settled: Sequence[tuple[Taken, Outcome]], now: float) -> di
     return docs
 
 
-def for_project(store: Store, project_id: str) -> list[dict[str, object]]:
-    found = [doc for _, doc in store.find(COLLECTION, "project_id", project_id)]
-    return sorted(found, key=lambda doc: float(doc["at"]), reverse=True)
+def latest(
+    store: Store,
+    project_id: str,
+    limit: int,
+    status: str | None = None,
+    code: str | None = None,
+    upto: float = math.inf,
+) -> list[tuple[str, Doc]]:
+    """The project's newest ``limit`` outcomes recorded at ``upto`` or before, by id, newest
+    first; only those of ``status`` (and of error ``code``) when given. One query of at most
+    ``limit`` documents, however many outcomes the project has (a month-start burst leaves
+    50,000+, kept ``TTL_SECONDS``); each set of equalities has its index in infra/firestore.tf."""
+    if code is not None and status is None:
+        raise ValueError("an error code filters outcomes of one status")
+    equals = {"project_id": project_id}
+    if status is not None:
+        equals["status"] = status
+    if code is not None:
+        equals["error_code"] = code
+    return store.query(COLLECTION, equals, "at", upto, limit, descending=True)

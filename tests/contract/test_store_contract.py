@@ -2,6 +2,7 @@
 what is specific to each: file modes and broken files for SQLite, a dead backend for Firestore.
 """
 
+import math
 import os
 import stat
 import time
@@ -293,6 +294,29 @@ class TestQuery:
     def test_nothing_due(self, store: Store) -> None:
         assert store.query("dirty_keys", {"project_id": "A"}, "due_at", 9.5, 10) == []
         assert store.query("dirty_keys", {"project_id": "C"}, "due_at", 99, 10) == []
+
+    def test_descending_is_newest_first_by_field_then_id(self, store: Store) -> None:
+        found = store.query("dirty_keys", {"project_id": "A"}, "due_at", 30, 10, descending=True)
+        assert [i for i, _ in found] == ["a1", "a3", "a2"]
+        assert found[0][1] == {"project_id": "A", "due_at": 30.0}
+
+    def test_descending_limit_takes_the_newest(self, store: Store) -> None:
+        found = store.query("dirty_keys", {"project_id": "A"}, "due_at", 99, 2, descending=True)
+        assert [i for i, _ in found] == ["a4", "a1"]
+
+    def test_infinity_bounds_nothing_and_skips_non_numbers(self, store: Store) -> None:
+        found = store.query("dirty_keys", {"project_id": "A"}, "due_at", math.inf, 10, True)
+        assert [i for i, _ in found] == ["a4", "a1", "a3", "a2"]
+
+    def test_descending_with_two_equalities(self, store: Store) -> None:
+        for n in range(5):
+            status = "failed" if n % 2 else "synced"
+            store.put("outcomes", f"o{n}", {"project_id": "P", "status": status, "at": n})
+        store.put("outcomes", "q1", {"project_id": "Q", "status": "failed", "at": 9})
+        equals = {"project_id": "P", "status": "failed"}
+        found = store.query("outcomes", equals, "at", math.inf, 10, descending=True)
+        assert [i for i, _ in found] == ["o3", "o1"]
+        assert [i for i, _ in store.query("outcomes", equals, "at", 2, 10, True)] == ["o1"]
 
 
 class TestFind:

@@ -2,7 +2,7 @@
 clock the test moves. Each sign-up costs one bcrypt hash (~0.3 s), so tests make few accounts."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import pytest
 from shared import wiring
 from shared.clock import FakeClock
 from shared.config import Settings
+from shared.store.base import Store
 from tests.plugins.stack import PLATFORM_KEY, SECRETS, function_client
 
 ORIGIN = "http://localhost:8080"
@@ -57,8 +58,11 @@ def new_client() -> Any:
     return function_client("console")
 
 
-@pytest.fixture(name="console")
-def console_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
+def start_console(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wrap: Callable[[Store], Store] | None = None
+) -> Iterator[Console]:
+    """A console on the embedded stack; ``wrap`` replaces the store the console is wired to
+    (e.g. a counting fake around it) before the console is built."""
     for name, value in {
         "OMNIROO_ENV": "local",
         "OMNIROO_DATA_DIR": str(tmp_path / "data"),
@@ -70,7 +74,14 @@ def console_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     settings = Settings.from_env()
     clock = FakeClock()
     runtime = wiring.LocalRuntime(settings, clock=clock)
+    if wrap is not None:
+        runtime.store = wrap(runtime.store)
     wiring._runtimes[settings] = runtime
     yield Console(new_client(), runtime, clock)
     runtime.drainers.close()
     wiring._runtimes.pop(settings, None)
+
+
+@pytest.fixture(name="console")
+def console_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
+    yield from start_console(tmp_path, monkeypatch)
