@@ -22,22 +22,13 @@ from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 
 from shared.clock import Clock
+from shared.hubspot.calls import header_number
 
 WINDOW_SECONDS = 10.0
 # Our clock and HubSpot's see a call at slightly different moments: keep the window a little
 # longer than HubSpot's, so that a call leaving as one falls out never lands inside its window.
 WINDOW_MARGIN = 0.25
 SEARCH_PER_SECOND = 4  # HubSpot allows about 5; search answers carry no headers to pace by
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> float | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name.lower():
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
 
 
 class Budget:
@@ -85,8 +76,8 @@ class Budget:
 
     def after(self, headers: Mapping[str, str] | None) -> None:
         """Learn from an answer's rate-limit headers."""
-        most = _header(headers, "X-HubSpot-RateLimit-Max")
-        remaining = _header(headers, "X-HubSpot-RateLimit-Remaining")
+        most = header_number(headers, "X-HubSpot-RateLimit-Max")
+        remaining = header_number(headers, "X-HubSpot-RateLimit-Remaining")
         with self._lock:
             now = self._clock.now()
             if most and most >= 1:

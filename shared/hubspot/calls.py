@@ -71,7 +71,8 @@ def _body(exc: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _header(headers: Mapping[str, str] | None, name: str) -> float | None:
+def header_number(headers: Mapping[str, str] | None, name: str) -> float | None:
+    """A numeric response header by name, any case; None when absent or not a number."""
     if not headers:
         return None
     for key, value in headers.items():
@@ -84,9 +85,9 @@ def _header(headers: Mapping[str, str] | None, name: str) -> float | None:
 
 
 def _pace(headers: Mapping[str, str] | None, clock: Clock) -> None:
-    limit = _header(headers, "X-HubSpot-RateLimit-Max")
-    remaining = _header(headers, "X-HubSpot-RateLimit-Remaining")
-    interval = _header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+    limit = header_number(headers, "X-HubSpot-RateLimit-Max")
+    remaining = header_number(headers, "X-HubSpot-RateLimit-Remaining")
+    interval = header_number(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
     if limit and remaining is not None and interval and remaining < limit * LOW_WATER:
         clock.sleep(interval / 1000.0 / limit)
 
@@ -123,9 +124,8 @@ def call(
             if status == 429 and body.get("policyName") == "DAILY":
                 raise DailyLimitReached("hubspot_daily_limit") from None
             if status == 429 and limited < MAX_429_RETRIES:
-                window = (
-                    _header(exc_headers, "X-HubSpot-RateLimit-Interval-Milliseconds") or 10_000
-                ) / 1000.0
+                interval = "X-HubSpot-RateLimit-Interval-Milliseconds"
+                window = (header_number(exc_headers, interval) or 10_000) / 1000.0
                 wait = min(window, 0.5 * 2**limited) * (0.5 + jitter() / 2)
                 limited += 1
                 if pacer is None:

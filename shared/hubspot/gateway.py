@@ -82,13 +82,7 @@ class HubSpotGateway(AssociationBatches):
             self.calls = next(self._counter)  # several threads may call at once
             return fn(*args, **kwargs, _request_timeout=self._timeout)
 
-        return call(
-            attempt,
-            self._clock,
-            lambda exc: isinstance(exc, _API_ERRORS),
-            pacer=self._pacer,
-            retries=self._retries,
-        )
+        return self._call(attempt)
 
     def _run_json(self, fn: Callable[..., Any], *args: Any) -> Reply:
         """A call whose answer is read as plain JSON (``data`` is a dict, or None when empty)."""
@@ -98,6 +92,10 @@ class HubSpotGateway(AssociationBatches):
             raw = fn(*args, _request_timeout=self._timeout, _preload_content=False)
             return (json.loads(raw.data) if raw.data else None), raw.status, raw.headers
 
+        return self._call(attempt)
+
+    def _call(self, attempt: Callable[[], Any]) -> Reply:
+        """One attempt function under the portal's pacer, with the gateway's retries."""
         return call(
             attempt,
             self._clock,
