@@ -121,7 +121,10 @@ def markdown(environment: dict[str, str], took: float) -> str:
         "```",
         "",
         "Sizes of this run: "
-        + ", ".join(f"`{k}={v}`" for k, v in sorted(environment.items()))
+        + (
+            ", ".join(f"`{k}={v}`" for k, v in sorted(environment.items()))
+            or "the defaults, the full sizes the issues name"
+        )
         + f". The whole run took {took / 60:.0f} minutes.",
         "",
         "Machine:",
@@ -139,8 +142,8 @@ def markdown(environment: dict[str, str], took: float) -> str:
             for values in part.rows:
                 padded = [*values, *[""] * (len(part.headers) - len(values))]
                 lines.append("| " + " | ".join(v.replace("|", "\\|") for v in padded) + " |")
-        if part.after:
-            lines += ["", *part.after]
+        for line in part.after:
+            lines += ["", line]
     return "\n".join(lines) + "\n"
 
 
