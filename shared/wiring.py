@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from shared.crypto.keys import KeyService
     from shared.drain.drainer import DrainDeps
     from shared.drain.entry import Entry
+    from shared.hubspot.gateway import HubSpotGateway
     from shared.oauth.flows import OAuthDeps
     from shared.queue.pubsub import PubSubWaker
     from shared.repair.deps import RepairDeps
@@ -114,7 +115,6 @@ def build_oauth(
 ) -> "OAuthDeps":
     """The OAuth flows' dependencies: the platform's Stripe client (client id, Connect base) and
     HubSpot's token endpoints."""
-    from shared.hubspot.gateway import HubSpotGateway
     from shared.oauth.flows import OAuthDeps
     from shared.oauth.hubspot_tokens import HubSpotOAuthClient
     from shared.stripe_gateway import StripeGateway
@@ -133,7 +133,9 @@ def build_oauth(
         settings.hubspot_timeout,
     )
 
-    def hubspot(token: str) -> HubSpotGateway:
+    def hubspot(token: str) -> "HubSpotGateway":
+        from shared.hubspot.gateway import HubSpotGateway  # only HubSpot's callback builds one
+
         return HubSpotGateway(token, clock, settings.hubspot_api_base, settings.hubspot_timeout)
 
     return OAuthDeps(store, envelope, clock, settings, client, hubspot_oauth, hubspot)
@@ -231,14 +233,36 @@ def drain_entry(settings: Settings) -> "Entry":
     return Entry(deps, _waker(settings))
 
 
+class _KeysOnFirstUse:
+    """The key service, built when first asked to wrap or unwrap: the Stripe OAuth callback keeps
+    no token and never does, so it does not load the KMS client cold (``make bench``, 1)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._service: KeyService | None = None
+        self._lock = threading.Lock()
+
+    def _keys(self) -> "KeyService":
+        with self._lock:
+            if self._service is None:
+                self._service = build_key_service(self._settings)
+            return self._service
+
+    def wrap(self, data_key: bytes, aad: bytes) -> tuple[bytes, str]:
+        return self._keys().wrap(data_key, aad)
+
+    def unwrap(self, wrapped: bytes, aad: bytes, key_version: str) -> bytes:
+        return self._keys().unwrap(wrapped, aad, key_version)
+
+
 def oauth_deps(settings: Settings) -> "OAuthDeps":
-    """For the OAuth callbacks and the console: one set per instance."""
+    """For the OAuth callbacks: one set per instance."""
     from shared.crypto.envelope import Envelope
 
     if settings.local:
         return local_runtime(settings).oauth()
     store = build_store(settings)
-    return build_oauth(settings, store, Envelope(build_key_service(settings)), SystemClock())
+    return build_oauth(settings, store, Envelope(_KeysOnFirstUse(settings)), SystemClock())
 
 
 def repair_deps(settings: Settings) -> "RepairDeps":

@@ -15,7 +15,7 @@ What differs between the providers is one table, ``PROVIDERS``. Stripe is reache
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from shared import audit, connections, logs, tokens
@@ -26,12 +26,14 @@ from shared.config import Settings
 from shared.connections import route_key
 from shared.crypto.envelope import Envelope
 from shared.errors import BadRequest, ConfigError, NotFound, PermanentFailure
-from shared.hubspot.gateway import HubSpotGateway
-from shared.oauth.hubspot_tokens import HubSpotOAuthClient
 from shared.project_settings import ProjectSettings
 from shared.settings_check import unknown_stages
 from shared.store.base import Doc, Store
 from shared.stripe_gateway import StripeGateway
+
+if TYPE_CHECKING:  # the Stripe callback never builds a HubSpot gateway: not imported cold
+    from shared.hubspot.gateway import HubSpotGateway
+    from shared.oauth.hubspot_tokens import HubSpotOAuthClient
 
 STRIPE_CONNECT_BASE = "https://connect.stripe.com"
 STRIPE_SCOPE = "read_only"  # Omniroo only reads from Stripe
@@ -59,8 +61,8 @@ class OAuthDeps:
     clock: Clock
     settings: Settings
     stripe: StripeGateway  # platform key, client id, Connect base
-    hubspot_oauth: HubSpotOAuthClient
-    hubspot: Callable[[str], HubSpotGateway]  # access token -> gateway
+    hubspot_oauth: "HubSpotOAuthClient"
+    hubspot: Callable[[str], "HubSpotGateway"]  # access token -> gateway
 
 
 def redirect_uri(settings: Settings, provider: str) -> str:

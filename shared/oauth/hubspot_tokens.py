@@ -8,11 +8,10 @@ and network failures, ``PermanentFailure`` for anything else it refuses.
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import urllib3
-from hubspot import HubSpot
-from hubspot.oauth import ApiException
 
 from shared import logs
 from shared.errors import PermanentFailure, RemoteUnavailable
@@ -42,8 +41,16 @@ class HubSpotOAuthClient:
     ) -> None:
         self._client_id = client_id
         self._client_secret = client_secret
-        self._api = HubSpot(host=host) if host else HubSpot()
+        self._host = host
         self._timeout = (3.05, timeout)
+
+    @cached_property
+    def _api(self) -> Any:
+        # hubspot-api-client loads ~200 modules: only on first use, so a function that holds this
+        # client without calling it (the Stripe OAuth callback) does not pay for them cold.
+        from hubspot import HubSpot
+
+        return HubSpot(host=self._host) if self._host else HubSpot()
 
     def exchange(self, code: str, redirect_uri: str) -> Grant:
         return self._grant(grant_type="authorization_code", code=code, redirect_uri=redirect_uri)
@@ -77,6 +84,8 @@ class HubSpotOAuthClient:
         )
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from hubspot.oauth import ApiException
+
         try:
             return fn(*args, **kwargs, _request_timeout=self._timeout)
         except urllib3.exceptions.HTTPError as exc:

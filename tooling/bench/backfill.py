@@ -16,9 +16,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from tooling.bench import harness
+from tooling.bench import harness, report
 from tooling.bench.burst import HUBSPOT_LIMIT
-from tooling.bench.write_path import row
+from tooling.bench.report import row
 
 CUSTOMERS = int(os.environ.get("BENCH_BACKFILL_CUSTOMERS", "10000"))
 LIMIT = int(os.environ.get("BENCH_BACKFILL_LIMIT", str(HUBSPOT_LIMIT)))  # calls per 10 s
@@ -50,9 +50,11 @@ def main() -> None:
     from doubles.hubspot import HubSpotDouble
     from doubles.stripe import StripeDouble
 
-    print(
-        f"\n7. Backfill: {CUSTOMERS} customers and {CUSTOMERS} subscriptions, "
-        f"HubSpot at {LIMIT} calls / 10 s"
+    report.section(
+        f"8. Backfill: {CUSTOMERS:,} customers and {CUSTOMERS:,} subscriptions, "
+        f"HubSpot at {LIMIT} calls / 10 s",
+        "`python -m tooling.cli backfill` next to a running `make run` whose drainer threads "
+        "write to the HubSpot double; the ceiling is the limit x 100 inputs per call per window.",
     )
     stripe = StripeDouble(platform_key=harness.PLATFORM_KEY)
     hubspot = HubSpotDouble(rate_limit=10**6)  # set-up first; the real limit for the backfill

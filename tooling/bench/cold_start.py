@@ -17,6 +17,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from tooling.bench import report
+
 ROOT = Path(__file__).resolve().parents[2]
 AIM = 1.2
 
@@ -60,8 +62,9 @@ FLOORS: dict[str, tuple[str, tuple[str, ...], str]] = {
     ),
     "hubspot_push": (
         "cloudevent",
-        ("firestore", "kms", "stripe", "hubspot"),
-        "project and outcomes in Firestore; tokens opened with KMS; reads Stripe, writes HubSpot",
+        ("firestore", "pubsub", "kms", "stripe", "hubspot"),
+        "project, keys and outcomes in Firestore; the sweep's wake-ups on Pub/Sub; tokens opened "
+        "with KMS; reads Stripe, writes HubSpot",
     ),
     "stripe_oauth_callback": (
         "http",
@@ -86,6 +89,12 @@ FLOORS: dict[str, tuple[str, tuple[str, ...], str]] = {
         "opened by KMS; jobs and dead letters on Pub/Sub",
     ),
     "purge": ("cloudevent", ("firestore",), "deletes what expired in Firestore"),
+    "repair": (
+        "cloudevent",
+        ("firestore", "pubsub", "kms", "stripe", "hubspot"),
+        "backfill and reconcile: keys in Firestore, follow-up jobs and dead letters on Pub/Sub, "
+        "tokens opened with KMS; reads Stripe, writes HubSpot",
+    ),
 }
 
 _PROBE = """
@@ -148,23 +157,45 @@ def _pair(name: str, floor: Path, runs: int) -> tuple[float, float, set[str]]:
     )
 
 
+def _byte_compile() -> None:
+    """Bytecode for ``shared/`` and ``functions/``, as pip wrote it for the floor's packages:
+    without it (``PYTHONDONTWRITEBYTECODE`` set, or a fresh clone) every function would pay for
+    compiling our ~80 modules from source on each probe and its floor would not."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "shared", "functions"],
+        cwd=ROOT,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    )
+
+
 def run(runs: int) -> dict[str, float]:
     """Print each function against its floor; returns the ratios."""
-    print(f"1. Cold import in gcp mode (median of {runs} fresh interpreters; aim <= {AIM}x floor)")
-    print("   floor = functions-framework and the clients the function truly needs (FLOORS)")
+    _byte_compile()
+    report.section(
+        f"1. Cold import in gcp mode (median of {runs} fresh interpreters; aim <= {AIM}x floor)",
+        "floor = functions-framework loading a bare function that imports only the clients the "
+        "function truly needs (`FLOORS` in `tooling/bench/cold_start.py`), sampled in turn with "
+        "the function. `shared/` and `functions/` are byte-compiled first, as pip did for the "
+        "floor's packages.",
+    )
     folder = Path(tempfile.mkdtemp(prefix="omniroo-floors-"))
-    print(
-        f"   {'function':23} {'floor clients':40} {'floor ms':>8} {'function ms':>11} "
-        f"{'ratio':>6}  loaded beyond the floor"
+    report.table(
+        ("function", "floor clients", "floor ms", "function ms", "ratio", "loaded beyond floor"),
+        (-23, -40, 8, 11, 6, -1),
     )
     ratios: dict[str, float] = {}
     for name, (_, clients, _) in FLOORS.items():
         floor, took, beyond = _pair(name, floor_source(name, folder), runs)
         ratios[name] = took / floor
         extra = _by_package(beyond)
-        print(
-            f"   {name:23} {', '.join(clients):40} {floor * 1000:8.0f} {took * 1000:11.0f} "
-            f"{ratios[name]:5.2f}x  {extra}"
+        report.cells(
+            name,
+            ", ".join(clients),
+            f"{floor * 1000:.0f}",
+            f"{took * 1000:.0f}",
+            f"{ratios[name]:.2f}x",
+            extra,
         )
     return ratios
 

@@ -31,12 +31,18 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tooling.bench import report
+
 ROOT = Path(__file__).resolve().parents[2]
 LEVELS = tuple(int(n) for n in os.environ.get("BENCH_LOAD_LEVELS", "50,200,500").split(","))
 REQUESTS = int(os.environ.get("BENCH_LOAD_REQUESTS", "2000"))  # per level and server
 THREADS = os.environ.get("BENCH_LOAD_THREADS", "8")
 SECRET = "whsec_bench_load"
 ACCOUNT = "acct_benchload"
+LOAD_COLUMNS = (
+    *("server", "senders", "p50 ms", "p99 ms", "req/s", "errors", "RSS MiB"),
+    *("p50 / floor", "p99 / floor", "req/s / floor"),
+)
 FLOOR = (
     "import functions_framework\n\n\n@functions_framework.http\n"
     "def floor(request):\n    request.get_data()\n    return 'ok'\n"
@@ -258,29 +264,37 @@ def _seed(env: dict[str, str]) -> None:
     publisher.create_topic(name=publisher.topic_path(project, "stripe-events"))
 
 
-def _row(label: str, run: Run, floor: Run | None) -> str:
+def _row(label: str, run: Run, floor: Run | None) -> None:
     p50, p99 = run.quantile(0.50) * 1000, run.quantile(0.99) * 1000
-    text = (
-        f"   {label:22} {run.senders:7d} {p50:9.1f} {p99:9.1f} {run.rate:9.0f} "
-        f"{run.errors:6d} {run.peak_rss_mib:7d}"
+    ratios = (1.0, 1.0, 1.0)
+    if floor is not None:
+        ratios = (
+            p50 / (floor.quantile(0.50) * 1000),
+            p99 / (floor.quantile(0.99) * 1000),
+            run.rate / floor.rate if floor.rate else float("nan"),
+        )
+    report.cells(
+        label,
+        str(run.senders),
+        f"{p50:.1f}",
+        f"{p99:.1f}",
+        f"{run.rate:.0f}",
+        str(run.errors),
+        str(run.peak_rss_mib),
+        *(f"{r:.2f}x" for r in ratios),
     )
-    if floor is None:
-        return text + "   1.00x  1.00x  1.00x"
-    ratios = (
-        p50 / (floor.quantile(0.50) * 1000),
-        p99 / (floor.quantile(0.99) * 1000),
-        run.rate / floor.rate if floor.rate else float("nan"),
-    )
-    return text + "".join(f" {r:6.2f}x" for r in ratios)
 
 
 def run() -> None:
-    print(
-        f"\n4. Webhook under concurrent load: gunicorn gthread, 1 worker x {THREADS} threads, "
-        f"{REQUESTS} requests per level"
+    report.section(
+        f"9. Webhook under concurrent load: gunicorn gthread, 1 worker x {THREADS} threads, "
+        f"{REQUESTS:,} requests per level",
+        "`functions-framework --target` (gunicorn, as a Cloud Functions 2nd gen instance) in gcp "
+        "mode against the Firestore and Pub/Sub emulators; the floor is a bare handler under the "
+        "same server, driven by the same client in the same run.",
     )
     if shutil.which("gcloud") is None:
-        print("   NOT RUN: no gcloud on PATH for the Firestore and Pub/Sub emulators")
+        report.after("NOT RUN: no gcloud on PATH for the Firestore and Pub/Sub emulators")
         return
     from tests import emulators  # the tests' launcher: the same emulators, stopped the same way
 
@@ -290,19 +304,19 @@ def run() -> None:
         _seed(env)
         floor_source = Path(tempfile.mkdtemp()) / "main.py"
         floor_source.write_text(FLOOR)
-        print(
-            f"   {'server':22} {'senders':>7} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>9} "
-            f"{'errors':>6} {'RSS MiB':>7}   p50    p99    req/s (ratio to floor)"
+        report.table(
+            LOAD_COLUMNS,
+            (-22, 7, 9, 9, 9, 6, 7, 11, 11, 13),
         )
         source = ROOT / "functions" / "stripe_webhook" / "main.py"
         with serve("floor", floor_source, {}) as bare, serve("stripe_webhook", source, env) as hook:
             for level in LEVELS:
                 floor = asyncio.run(_drive(bare, _events(REQUESTS, level), level))
                 webhook = asyncio.run(_drive(hook, _events(REQUESTS, level), level))
-                print(_row("bare handler (floor)", floor, None))
-                print(_row("stripe_webhook", webhook, floor))
+                _row("bare handler (floor)", floor, None)
+                _row("stripe_webhook", webhook, floor)
                 answers = ", ".join(f"{n} x {a}" for a, n in webhook.answers.most_common())
-                print(f"   {'':22} webhook answers: {answers or 'none'}")
+                report.after(f"{level} senders, webhook answers: {answers or 'none'}")
     finally:
         pubsub.stop()
         firestore.stop()

@@ -10,13 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tooling.bench import harness
+from tooling.bench import harness, report
+from tooling.bench.report import row
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
-
-
-def row(label: str, value: str, note: str = "") -> None:
-    print(f"   {label:48} {value:>14}  {note}")
 
 
 # -- 2. the webhook alone ---------------------------------------------------------------------
@@ -37,7 +34,11 @@ def webhook_throughput(local_env: dict[str, str]) -> None:
     from shared.config import Settings
     from shared.webhook.signature import sign
 
-    print(f"\n2. Webhook requests per second ({REQUESTS} requests, one client thread)")
+    report.section(
+        f"2. Webhook requests per second ({REQUESTS:,} requests, one client thread)",
+        "In-process through functions-framework's test client, `make run`'s SQLite store; the "
+        "baseline is a bare handler that reads the body, in the same run.",
+    )
     bare_src = Path(tempfile.mkdtemp()) / "main.py"
     bare_src.write_text(
         "import functions_framework\n\n@functions_framework.http\n"
@@ -85,10 +86,11 @@ def webhook_throughput(local_env: dict[str, str]) -> None:
     bare_rps = rate(bare)
     hook_rps = rate(webhook)
     assert waker.woken == REQUESTS  # every key was new: one wake-up each
-    print(f"   {'bare functions-framework handler (baseline)':48} {bare_rps:8.0f} req/s  1.00x")
-    print(
-        f"   {'stripe_webhook (SQLite marks and keys)':48} {hook_rps:8.0f} req/s "
-        f"{hook_rps / bare_rps:5.2f}x"
+    row("bare functions-framework handler (baseline)", f"{bare_rps:8.0f} req/s", "1.00x")
+    row(
+        "stripe_webhook (SQLite marks and keys)",
+        f"{hook_rps:8.0f} req/s",
+        f"{hook_rps / bare_rps:.2f}x",
     )
 
 
@@ -107,7 +109,11 @@ def calls_per_event(local_env: dict[str, str]) -> None:
     from shared.events import EVENT_OBJECTS
     from tooling.demo import lifecycle
 
-    print("\n3. API calls per event, by event type (each event drained alone against the doubles)")
+    report.section(
+        "3. API calls per event, by event type",
+        "Each event of a customer's lifecycle drained alone against the doubles: what one event "
+        "costs when nothing batches it.",
+    )
     stripe = StripeDouble(platform_key=local_env["STRIPE_SECRET_KEY"])
     hubspot = HubSpotDouble(rate_limit=10**6)
     stripe.start()
@@ -167,14 +173,14 @@ def calls_per_event(local_env: dict[str, str]) -> None:
             handle(event)
     took = time.perf_counter() - start
     total_events = sum(len(v) for v in calls.values())
-    print(f"   {'event type':36} {'events':>6} {'HubSpot/event':>14} {'Stripe/event':>13}")
+    report.table(("event type", "events", "HubSpot/event", "Stripe/event"), (-36, 6, 14, 13))
     for event_type in sorted(calls):
         rows = calls[event_type]
         crm = sum(c for c, _ in rows) / len(rows)
         reads = sum(r for _, r in rows) / len(rows)
-        print(f"   {event_type:36} {len(rows):6d} {crm:14.2f} {reads:13.2f}")
-    print(
-        f"   {total_events} events in {took:.1f} s ({took / total_events * 1000:.1f} ms/event, "
+        report.cells(event_type, str(len(rows)), f"{crm:.2f}", f"{reads:.2f}")
+    report.after(
+        f"{total_events} events in {took:.1f} s ({took / total_events * 1000:.1f} ms/event, "
         "including the doubles' own work)"
     )
     stripe.stop()
