@@ -78,15 +78,9 @@ FLOORS: dict[str, tuple[str, tuple[str, ...], str]] = {
     ),
     "console": (
         "http",
-        ("firestore", "kms", "stripe", "hubspot", "bcrypt"),
+        ("firestore", "kms", "pubsub", "stripe", "hubspot", "bcrypt"),
         "accounts in Firestore; bcrypt; disconnect revokes at Stripe and HubSpot (KMS opens "
-        "the refresh token)",
-    ),
-    "repair": (
-        "cloudevent",
-        ("firestore", "kms", "pubsub", "stripe", "hubspot"),
-        "backfill cursors and dirty keys in Firestore; lists Stripe; reads HubSpot with tokens "
-        "opened by KMS; jobs and dead letters on Pub/Sub",
+        "the refresh token); a replay wakes the drainer and Start queues a backfill on Pub/Sub",
     ),
     "purge": ("cloudevent", ("firestore",), "deletes what expired in Firestore"),
     "repair": (
