@@ -5,7 +5,6 @@ ids since February 2025); docs.workato.com's HubSpot connector, "Associate recor
 (2,000 inputs)."""
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from hubspot import HubSpot
 from hubspot.crm.associations.v4 import models as am
@@ -26,9 +25,7 @@ class AssociationBatches:
     """Mixed into ``HubSpotGateway``, which provides the client and the paced JSON call."""
 
     _client: HubSpot
-
-    def _run_json(self, fn: Callable[..., Any], *args: Any) -> Reply:
-        raise NotImplementedError
+    _run_json: Callable[..., Reply]  # fn, *args -> its answer read as JSON, paced and retried
 
     def associate(
         self,

@@ -7,11 +7,10 @@ script: the test's browser context bypasses CSP so the engine can be injected.
 Screenshots of the same pages go to ``ARTIFACTS`` (printed once), for people to look at.
 """
 
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.required import missing
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -31,10 +30,7 @@ _RUN = """async () => {
 
 def axe_path() -> Path:
     if not AXE.exists():
-        message = "axe-core is not installed: run tests/browser/install-axe"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("axe-core is not installed: run tests/browser/install-axe")
     return AXE
 
 

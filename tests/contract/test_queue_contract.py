@@ -6,7 +6,6 @@ service). The embedded mode's drainer threads are tested in tests/test_local_dra
 import base64
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from shared.queue.base import ThinMessage, WakeUp, decode
 from shared.queue.pubsub import PubSubWaker
 from shared.queue.push import decode_push
 from tests.emulators import PROJECT, free_port
+from tests.pubsub_events import topic_with_subscription
 
 
 def message(n: int = 1, **overrides: Any) -> ThinMessage:
@@ -53,20 +53,8 @@ def test_a_message_naming_nothing_is_refused(raw: bytes) -> None:
 
 @pytest.fixture
 def pubsub_topic(pubsub_emulator: str) -> Iterator[tuple[Any, str, Any, str]]:
-    from google.cloud import pubsub_v1
-
-    publisher = pubsub_v1.PublisherClient()
-    subscriber = pubsub_v1.SubscriberClient()
-    name = f"drain-{uuid.uuid4().hex[:8]}"
-    topic = publisher.topic_path(PROJECT, name)
-    subscription = subscriber.subscription_path(PROJECT, name)
-    publisher.create_topic(name=topic)
-    subscriber.create_subscription(name=subscription, topic=topic)
-    yield publisher, topic, subscriber, subscription
-    subscriber.delete_subscription(subscription=subscription)
-    publisher.delete_topic(topic=topic)
-    subscriber.close()
-    publisher.stop()
+    with topic_with_subscription(PROJECT, "drain") as made:
+        yield made
 
 
 @pytest.mark.emulator

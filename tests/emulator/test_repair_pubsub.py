@@ -18,23 +18,15 @@ from shared.repair import dead_letters, health, replay
 from shared.repair.jobs import Job
 from shared.store.sqlite import SqliteStore
 from tests.emulators import PROJECT
+from tests.pubsub_events import topic_with_subscription
 
 pytestmark = pytest.mark.emulator
 
 
 @pytest.fixture
 def hold(pubsub_emulator: str) -> Iterator[tuple[Any, str, Any, str]]:
-    from google.cloud import pubsub_v1
-
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    name = f"dead-letters-{uuid.uuid4().hex[:8]}"
-    topic = publisher.topic_path(PROJECT, name)
-    subscription = subscriber.subscription_path(PROJECT, name)
-    publisher.create_topic(name=topic)
-    subscriber.create_subscription(name=subscription, topic=topic)
-    yield publisher, topic, subscriber, subscription
-    subscriber.delete_subscription(subscription=subscription)
-    publisher.delete_topic(topic=topic)
+    with topic_with_subscription(PROJECT, "dead-letters") as made:
+        yield made
 
 
 def test_dead_letters_are_kept_counted_and_acknowledged(

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.required import missing
+
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
     "--disable-gpu",
@@ -26,10 +28,7 @@ CHROMIUM_ARGS = [
 def chromium_path() -> str:
     path = os.environ.get("OMNIROO_CHROMIUM") or shutil.which("chromium") or ""
     if not path:
-        message = "Debian's chromium is not installed (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("Debian's chromium is not installed (apt-get install chromium)")
     return path
 
 

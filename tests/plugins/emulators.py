@@ -12,7 +12,6 @@ fail: CI must never silently skip the emulator tests. An emulator that does not 
 60 s is a failure everywhere.
 """
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests import emulators
+from tests.required import missing
 
 if TYPE_CHECKING:
     from shared.store.firestore import FirestoreStore
@@ -35,10 +35,7 @@ KILLABLE_DEADLINE = 2.0
 
 def _start(kind: str, extra: tuple[str, ...] = ()) -> emulators.Emulator:
     if not emulators.gcloud_available():
-        reason = "the Google Cloud CLI (gcloud) is not on PATH: emulator tests cannot run"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing("the Google Cloud CLI (gcloud) is not on PATH: emulator tests cannot run")
     try:
         return emulators.start(kind, extra=extra)
     except emulators.EmulatorError as exc:
