@@ -79,14 +79,18 @@ class Stack:
     def record_wakeups(self, monkeypatch: pytest.MonkeyPatch) -> list[WakeUp]:
         """Every wake-up the webhook sends from now on (as it would queue them), still handed
         to the drainers."""
+        # The webhook's own wake-ups only: the drainers' sweeper (and wait_idle) wake through
+        # the same object on their own schedule, so counting there depended on timing.
+        from shared.webhook import ingest
+
         queued: list[WakeUp] = []
-        wake = self.runtime.drainers.wake
+        wake = ingest._wake
 
-        def spy(project_id: str) -> None:
+        def spy(waker: Any, project_id: str) -> None:
             queued.append(WakeUp(project_id))
-            wake(project_id)
+            wake(waker, project_id)
 
-        monkeypatch.setattr(self.runtime.drainers, "wake", spy)
+        monkeypatch.setattr(ingest, "_wake", spy)
         return queued
 
     def drain(self) -> None:
