@@ -25,6 +25,7 @@ from doubles.stripe.wire import (
     invalid,
     no_such,
     page,
+    page_of,
     previous_attributes,
 )
 
@@ -114,14 +115,13 @@ class StripeApi(CheckoutApi):
     def list_customers(self, call: Call) -> dict[str, Any]:
         check_keys(call.params, (*LIST_PARAMS, "email", "test_clock"))
         email = call.params.get("email")
-        found = [
-            c
-            for c in reversed(call.account.customers.values())
-            if (not email or c["email"] == email)
-            and created_matches(c["created"], call.params.get("created"))
-        ]
+        created = call.params.get("created")
+
+        def keeps(c: dict[str, Any]) -> bool:
+            return (not email or c["email"] == email) and created_matches(c["created"], created)
+
+        listed = page_of(call.account.customers, keeps, call.params, "/v1/customers", "customer")
         # Copy only the page asked for: a whole account's customers on every page is quadratic.
-        listed = page(found, call.params, "/v1/customers", "customer")
         listed["data"] = json.loads(json.dumps(listed["data"]))  # a deep copy, 5x faster
         return listed
 

@@ -137,12 +137,12 @@ class Snapshot:
         if len(wanted) + demand < BULK_MIN:
             return
         listing = self._listing(kind, params or {})
+        missing = {i for i in wanted if i not in listing.objects}
         while not listing.complete and len(listing.objects) < MAX_LISTED:
-            missing = sum(1 for i in wanted if i not in listing.objects)
-            saved = missing + demand
+            saved = len(missing) + demand
             if saved == 0 or listing.pages >= saved:
                 return
-            self._next_page(kind, listing)
+            missing.difference_update(self._next_page(kind, listing))
 
     def held(self, kind: str) -> Objs:
         """The objects the pages of ``kind`` held (to find what else a round needs)."""
@@ -161,7 +161,8 @@ class Snapshot:
             self._listings[kind] = _Listing(paths, params)
         return self._listings[kind]
 
-    def _next_page(self, kind: str, listing: _Listing) -> None:
+    def _next_page(self, kind: str, listing: _Listing) -> builtins.list[str]:
+        """Read the next page into ``listing``; the ids it held."""
         query: dict[str, Any] = dict(listing.params)
         if listing.expand:
             query["expand"] = sorted(f"data.{p}" for p in listing.expand)
@@ -175,6 +176,7 @@ class Snapshot:
             listing.objects.setdefault(str(obj["id"]), obj)
         listing.cursor = str(data[-1]["id"]) if data else listing.cursor
         listing.complete = not more
+        return [str(obj["id"]) for obj in data]
 
     # -- serving from pages ----------------------------------------------------------------
 
