@@ -60,6 +60,8 @@ class Account:
     # What becomes of a subscription once every retry of its invoice failed (the Dashboard's
     # "subscription status" setting): "canceled" (Stripe's default), "unpaid" or "past_due".
     after_retries: str = "canceled"
+    # What one expansion worked out once for every object it expands (``doubles.stripe.expand``)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def url_id(self) -> str:

@@ -7,6 +7,7 @@ Unknown paths are refused with Stripe's messages; on a list every path must star
 """
 
 import copy
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -98,12 +99,15 @@ _MAX_DEPTH = 4  # Stripe expands at most four levels
 
 
 def _subscriptions(account: Account, customer: dict[str, Any]) -> dict[str, Any]:
-    # Like GET /v1/subscriptions?customer=..: the customer's subscriptions not canceled.
-    subs = [
-        copy.deepcopy(s)
-        for s in reversed(account.objects["subscription"].values())
-        if s["customer"] == customer["id"] and s["status"] != "canceled"
-    ]
+    # Like GET /v1/subscriptions?customer=..: the customer's subscriptions not canceled. Grouped
+    # once per expansion: a page of 100 customers scanning every subscription each was quadratic.
+    if "subscriptions" not in account.memo:
+        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for sub in reversed(account.objects["subscription"].values()):
+            if sub["status"] != "canceled":
+                grouped[sub["customer"]].append(sub)
+        account.memo["subscriptions"] = grouped
+    subs = [copy.deepcopy(s) for s in account.memo["subscriptions"].get(customer["id"], [])]
     shown = list_object(subs[:10], f"/v1/customers/{customer['id']}/subscriptions")
     return {**shown, "has_more": len(subs) > 10, "total_count": len(subs)}
 
@@ -147,6 +151,7 @@ def expand(
     account: Account, kind: str, obj: dict[str, Any], paths: Any, listing: bool = False
 ) -> dict[str, Any]:
     """``obj`` (or each object of a list) with ``paths`` expanded, as Stripe answers them."""
+    account.memo.clear()  # the account does not change while one answer is expanded
     if isinstance(paths, str):
         paths = [paths]
     elif isinstance(paths, dict):
