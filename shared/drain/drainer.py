@@ -217,10 +217,12 @@ def _write(
     pages = reads.snapshot(deps.stripe, account)
     source = Source(pages, account, settings, deps.clock.now())
     results: dict[Taken, Result] = {}
+    began = deps.clock.now()
     try:
         reads.prime(pages, [t.key for t in taken], settings.syncs("payments"))
     except TransientError as exc:
         return {t: str(exc) for t in taken}
+    read = deps.clock.now()
     plans: dict[Taken, list[Op]] = {}
     for t in taken:
         collect = COLLECTORS.get(t.key.kind)
@@ -238,6 +240,7 @@ def _write(
         except TransientError as exc:
             # Stripe is failing: the rest of the round waits with this key.
             return {**results, **{k: str(exc) for k in taken if k not in results}}
+    planned = deps.clock.now()
     try:
         results.update(BatchWriter(deps.hubspot(token, pacer)).write(plans, steady))
     except HubSpotRejected as exc:
@@ -246,6 +249,17 @@ def _write(
         # Expired mid-flight (row 23): one forced refresh, one more try; writes are upserts.
         token = _token(deps, project_id, rejected=token)
         results.update(BatchWriter(deps.hubspot(token, pacer)).write(plans, steady))
+    # Where a round's time goes, for whoever tunes the drain (counts and seconds only).
+    logs.info(
+        "drain round",
+        project_id=project_id,
+        keys=len(taken),
+        stripe_reads=pages.reads,
+        stripe_listed=pages.listed,
+        read_seconds=round(read - began, 3),
+        plan_seconds=round(planned - read, 3),
+        write_seconds=round(deps.clock.now() - planned, 3),
+    )
     return results
 
 
