@@ -9,8 +9,10 @@ per-customer lists: each through ``Snapshot.prime``'s rent-or-buy rule. Whatever
 is still read one by one, so a change in what the collectors read costs reads, never accuracy.
 """
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from shared.drain.dirty import Key
 from shared.drain.snapshot import Snapshot, id_of
@@ -42,8 +44,7 @@ def prime(pages: Snapshot, keys: Iterable[Key], payments: bool) -> None:
     ids: dict[str, set[str]] = defaultdict(set)
     for key in keys:
         ids[key.kind].add(key.object_id)
-    for kind in ("invoice", "charge"):
-        pages.prime(kind, ids[kind])
+    together(*[functools.partial(pages.prime, kind, ids[kind]) for kind in ("invoice", "charge")])
     invoices = [i for i in pages.held("invoice") if i["id"] in ids["invoice"]]
     subscriptions = ids["subscription"] | {s for s in map(subscription_of, invoices) if s}
     pages.prime("subscription", subscriptions, params=SUBSCRIPTIONS)
@@ -55,8 +56,23 @@ def prime(pages: Snapshot, keys: Iterable[Key], payments: bool) -> None:
     ):
         customers |= {id_of(o.get("customer")) for o in pages.held(kind) if o["id"] in chosen}
     customers.discard("")
-    pages.prime("customer", customers)
-    pages.prime("subscription", demand=len(customers), params=SUBSCRIPTIONS)
-    pages.prime("invoice", demand=len(customers))
-    if payments:
-        pages.prime("charge", demand=len(customers))
+    # Each kind is its own list with its own cursor: read them side by side (Stripe allows
+    # 100 reads a second; one page at a time, a round waited on each page's round trip).
+    together(
+        lambda: pages.prime("customer", customers),
+        lambda: pages.prime("subscription", demand=len(customers), params=SUBSCRIPTIONS),
+        lambda: pages.prime("invoice", demand=len(customers)),
+        *([lambda: pages.prime("charge", demand=len(customers))] if payments else []),
+    )
+
+
+def together(*reads: Callable[[], None]) -> None:
+    """Run the reads at once; the first error is raised once all have ended."""
+    if len(reads) <= 1:
+        for read in reads:
+            read()
+        return
+    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+        futures = [pool.submit(read) for read in reads]
+    for future in futures:
+        future.result()

@@ -19,6 +19,7 @@ every mark it answers for, and it lives for that round only.
 import builtins
 import copy
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class Snapshot:
         self._expand = {kind: tuple(paths) for kind, paths in (expand or {}).items()}
         self._listings: dict[str, _Listing] = {}
         self._memo: dict[str, Any] = {}
+        self._count = threading.Lock()  # kinds are primed side by side (``reads.together``)
         self.reads = 0  # Stripe calls this snapshot made (pages and one-by-one reads)
         self.listed = 0  # objects the pages held
 
@@ -168,10 +170,11 @@ class Snapshot:
             query["expand"] = sorted(f"data.{p}" for p in listing.expand)
         if listing.cursor:
             query["starting_after"] = listing.cursor
-        self.reads += 1
         data, more = next(self._stripe.pages(kind, self.account, query))
+        with self._count:
+            self.reads += 1
+            self.listed += len(data)
         listing.pages += 1
-        self.listed += len(data)
         for obj in data:
             listing.objects.setdefault(str(obj["id"]), obj)
         listing.cursor = str(data[-1]["id"]) if data else listing.cursor
