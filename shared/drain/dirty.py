@@ -27,7 +27,7 @@ attempt, so a key nobody can ever drain does not stay forever.
 
 import random
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -143,13 +143,20 @@ class DirtyKeys:
         self._store.update_many(COLLECTION, list(by_id), apply)
         return created
 
-    def take(self, project_ids: Sequence[str], limit: int) -> list[Taken]:
-        """Up to ``limit`` keys of these projects that are due now, oldest due first overall."""
+    def take(
+        self, project_ids: Sequence[str], limit: int, besides: Collection[str] = ()
+    ) -> list[Taken]:
+        """Up to ``limit`` keys of these projects that are due now, oldest due first overall;
+        none whose document id is in ``besides`` (keys the caller is writing right now)."""
         now = self._clock.now()
         found: list[tuple[float, str, Doc]] = []
         for project_id in dict.fromkeys(project_ids):
-            rows = self._store.query(COLLECTION, {"project_id": project_id}, "due_at", now, limit)
-            found += [(float(doc["due_at"]), doc_id, doc) for doc_id, doc in rows]
+            rows = self._store.query(
+                COLLECTION, {"project_id": project_id}, "due_at", now, limit + len(besides)
+            )
+            found += [
+                (float(doc["due_at"]), doc_id, doc) for doc_id, doc in rows if doc_id not in besides
+            ]
         found.sort(key=lambda row: (row[0], row[1]))
         return [_taken(doc) for _, _, doc in found[:limit]]
 

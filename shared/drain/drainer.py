@@ -5,7 +5,8 @@ someone else holds it: that holder drains what is due), then goes round after ro
 of the portal's projects is due: take up to ``round_limit`` due keys, read Stripe for them in
 pages (``reads``), plan each key with the collectors, write the plans in batches (``writer``),
 then clear the keys HubSpot committed (a key marked again meanwhile stays dirty), put the ones
-that failed for now back with a backoff, and record an outcome per settled key. After releasing
+that failed for now back with a backoff, and record an outcome per settled key. The next round
+is taken, read and planned while the last one writes (``_rounds``). After releasing
 the lease it looks once more: a key marked just before the release, whose wake-up found the lease
 taken, is drained by the same call.
 
@@ -13,10 +14,13 @@ The Stripe account is always the project's own (``stripe_account`` of its docume
 message or a key names, so no message can make one tenant's Stripe data reach another's portal.
 """
 
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared import logs, tokens
 from shared.billing.mrr import BillingDataError
@@ -49,6 +53,8 @@ ITEMS_UNTOUCHED = frozenset({"customer", "invoice", "charge", "refund"})
 DAILY_WAIT = 3600.0  # HubSpot's daily limit resets at midnight in the portal's time zone
 LAGGING = 900.0  # a round taking keys marked this long ago says so (an alert)
 DAILY = "hubspot_daily_limit"
+NOT_CONNECTED = "project_not_connected"
+RECONNECT = "hubspot_reconnect_needed"
 
 
 @dataclass
@@ -138,26 +144,56 @@ def drain(project_id: str, deps: DrainDeps) -> Report:
         clean = False
         try:
             with leases.renewing(lease, budget.recent):
-                while not lease.lost.is_set():
-                    if deps.time_limit is not None and (
-                        deps.clock.now() - started >= deps.time_limit
-                    ):
-                        report.unfinished = True
-                        break
-                    taken = keys.take(projects, deps.round_limit)
-                    if not taken:
-                        break
-                    report.rounds += 1
-                    by_project: dict[str, list[Taken]] = defaultdict(list)
-                    for t in taken:
-                        by_project[t.key.project_id].append(t)
-                    for pid, group in sorted(by_project.items()):
-                        _round(pid, group, keys, pacer, lease.recovering, deps, report)
+                _rounds(projects, keys, pacer, lease, started, deps, report)
             clean = True
         finally:
             leases.release(lease, budget.recent(), clean)
         if report.unfinished or lease.lost.is_set() or not keys.take(projects, 1):
             return report
+
+
+def _rounds(
+    projects: list[str],
+    keys: DirtyKeys,
+    pacer: Pacer,
+    lease: Lease,
+    started: float,
+    deps: DrainDeps,
+    report: Report,
+) -> None:
+    """Round after round while keys are due. A round's two halves need different things —
+    reading Stripe and planning need Stripe and the CPU, writing needs the portal's HubSpot
+    budget — so the next round is taken, read and planned while the last one writes (one
+    writer: rounds reach HubSpot in the order they read Stripe). Keys being written are not
+    taken again until their round has settled them."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drain-writer") as writer:
+        writing: Future[None] | None = None
+        flying: set[str] = set()
+        while not lease.lost.is_set():
+            if deps.time_limit is not None and deps.clock.now() - started >= deps.time_limit:
+                report.unfinished = True
+                break
+            taken = keys.take(projects, deps.round_limit, besides=flying)
+            if not taken:
+                if writing is None:
+                    break
+                writing.result()  # keys marked meanwhile may be due now: look again
+                writing, flying = None, set()
+                continue
+            report.rounds += 1
+            by_project: dict[str, list[Taken]] = defaultdict(list)
+            for t in taken:
+                by_project[t.key.project_id].append(t)
+            prepared = [
+                _prepare(pid, group, pacer, lease.recovering, deps)
+                for pid, group in sorted(by_project.items())
+            ]
+            if writing is not None:
+                writing.result()
+            flying = {t.key.doc_id for t in taken}
+            writing = writer.submit(_finish, prepared, keys, deps, report)
+        if writing is not None:
+            writing.result()
 
 
 def settled(taken: Taken, recovering: bool) -> bool:
@@ -172,95 +208,124 @@ def settled(taken: Taken, recovering: bool) -> bool:
     )
 
 
-def _round(
-    project_id: str,
-    taken: list[Taken],
-    keys: DirtyKeys,
-    pacer: Pacer,
-    recovering: bool,
-    deps: DrainDeps,
-    report: Report,
-) -> None:
+@dataclass
+class _Prepared:
+    """A round of one project, read and planned, waiting for its turn to write."""
+
+    project_id: str
+    taken: list[Taken]
+    results: dict[Taken, Result] = field(default_factory=dict)  # settled before writing
+    plans: dict[Taken, list[Op]] = field(default_factory=dict)
+    steady: set[Taken] = field(default_factory=set)
+    write: Callable[[dict[Taken, list[Op]], set[Taken]], dict[Taken, Result]] | None = None
+    timings: dict[str, Any] = field(default_factory=dict)  # for the round's log line
+
+
+def _prepare(
+    project_id: str, taken: list[Taken], pacer: Pacer, recovering: bool, deps: DrainDeps
+) -> _Prepared:
     oldest = min(t.marked_at for t in taken)
     if deps.clock.now() - oldest > LAGGING:
         logs.alert("drain lagging", project_id=project_id, seconds=round(deps.clock.now() - oldest))
+    prepared = _Prepared(project_id, taken)
     project = deps.store.get("projects", project_id)
     if project is None or project.get("hubspot_status") != "connected":
-        skipped = Outcome("skipped", error_code="project_not_connected")
-        _settle(taken, dict.fromkeys(taken, skipped), keys, deps, report)
-        return
-    results: dict[Taken, Result] = {}
+        prepared.results = dict.fromkeys(taken, Outcome("skipped", error_code=NOT_CONNECTED))
+        return prepared
     try:
         token = _token(deps, project_id)
     except NotFound:
-        results = {t: Outcome("skipped", error_code="project_not_connected") for t in taken}
+        prepared.results = {
+            t: Outcome("skipped", error_code="project_not_connected") for t in taken
+        }
     except TokenRevoked:
         hubspot_tokens.mark_reconnect(deps.store, project_id)
-        results = {t: Outcome("failed", error_code="hubspot_reconnect_needed") for t in taken}
+        prepared.results = {
+            t: Outcome("failed", error_code="hubspot_reconnect_needed") for t in taken
+        }
     else:
-        steady = {t for t in taken if settled(t, recovering)}
-        results = _write(project_id, project, token, taken, pacer, steady, deps)
-    _settle(taken, results, keys, deps, report)
+        prepared.steady = {t for t in taken if settled(t, recovering)}
+        _plan(prepared, project, deps)
+        prepared.write = functools.partial(_send, project_id, token, pacer, deps)
+    return prepared
 
 
-def _write(
-    project_id: str,
-    project: Doc,
-    token: str,
-    taken: list[Taken],
-    pacer: Pacer,
-    steady: set[Taken],
-    deps: DrainDeps,
-) -> dict[Taken, Result]:
+def _plan(prepared: _Prepared, project: Doc, deps: DrainDeps) -> None:
+    """Read Stripe for the round in pages and plan every key (or its failure)."""
+    taken, results = prepared.taken, prepared.results
     account = str(project.get("stripe_account") or "")
     settings = ProjectSettings.from_doc(project.get("settings"))
     pages = reads.snapshot(deps.stripe, account)
     source = Source(pages, account, settings, deps.clock.now())
-    results: dict[Taken, Result] = {}
     began = deps.clock.now()
     try:
         reads.prime(pages, [t.key for t in taken], settings.syncs("payments"))
     except TransientError as exc:
-        return {t: str(exc) for t in taken}
+        results.update({t: str(exc) for t in taken})
+        return
     read = deps.clock.now()
-    plans: dict[Taken, list[Op]] = {}
     for t in taken:
         collect = COLLECTORS.get(t.key.kind)
         if collect is None:
             results[t] = Outcome("skipped", error_code=f"unsupported_object_{t.key.kind}")
             continue
         try:
-            plans[t] = collect(source, t.key.object_id)
+            prepared.plans[t] = collect(source, t.key.object_id)
         except PermanentFailure as exc:
             results[t] = Outcome("failed", error_code=exc.code)
         except BillingDataError:
             # A Stripe object lacked what MRR needs: a bug of ours, never a guessed number.
-            logs.alert("billing data incomplete", project_id=project_id, stripe_id=t.key.object_id)
+            logs.alert(
+                "billing data incomplete", project_id=prepared.project_id, stripe_id=t.key.object_id
+            )
             results[t] = Outcome("failed", error_code="billing_data_incomplete")
         except TransientError as exc:
             # Stripe is failing: the rest of the round waits with this key.
-            return {**results, **{k: str(exc) for k in taken if k not in results}}
-    planned = deps.clock.now()
+            results.update({k: str(exc) for k in taken if k not in results})
+            prepared.plans.clear()
+            return
+    prepared.timings = {
+        "stripe_reads": pages.reads,
+        "stripe_listed": pages.listed,
+        "read_seconds": round(read - began, 3),
+        "plan_seconds": round(deps.clock.now() - read, 3),
+    }
+
+
+def _send(
+    project_id: str,
+    token: str,
+    pacer: Pacer,
+    deps: DrainDeps,
+    plans: dict[Taken, list[Op]],
+    steady: set[Taken],
+) -> dict[Taken, Result]:
     try:
-        results.update(BatchWriter(deps.hubspot(token, pacer)).write(plans, steady))
+        return BatchWriter(deps.hubspot(token, pacer)).write(plans, steady)
     except HubSpotRejected as exc:
         if exc.status != 401 or deps.refresher is None:
             raise
         # Expired mid-flight (row 23): one forced refresh, one more try; writes are upserts.
         token = _token(deps, project_id, rejected=token)
-        results.update(BatchWriter(deps.hubspot(token, pacer)).write(plans, steady))
-    # Where a round's time goes, for whoever tunes the drain (counts and seconds only).
-    logs.info(
-        "drain round",
-        project_id=project_id,
-        keys=len(taken),
-        stripe_reads=pages.reads,
-        stripe_listed=pages.listed,
-        read_seconds=round(read - began, 3),
-        plan_seconds=round(planned - read, 3),
-        write_seconds=round(deps.clock.now() - planned, 3),
-    )
-    return results
+        return BatchWriter(deps.hubspot(token, pacer)).write(plans, steady)
+
+
+def _finish(prepared: list[_Prepared], keys: DirtyKeys, deps: DrainDeps, report: Report) -> None:
+    """Write each project's plans, then settle its keys (the writer thread)."""
+    for round_ in prepared:
+        results = dict(round_.results)
+        if round_.write is not None and round_.plans:
+            began = deps.clock.now()
+            results.update(round_.write(round_.plans, round_.steady))
+            # Where a round's time goes, for whoever tunes the drain (counts and seconds only).
+            logs.info(
+                "drain round",
+                project_id=round_.project_id,
+                keys=len(round_.taken),
+                **round_.timings,
+                write_seconds=round(deps.clock.now() - began, 3),
+            )
+        _settle(round_.taken, results, keys, deps, report)
 
 
 def _settle(

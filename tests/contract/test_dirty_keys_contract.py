@@ -134,6 +134,18 @@ class TestTake:
             clock.advance(1)
         assert ids(keys.take([A], 2)) == ["cus_0", "cus_1"]
 
+    def test_keys_being_written_are_passed_over_and_the_limit_still_filled(
+        self, keys: DirtyKeys, clock: FakeClock
+    ) -> None:
+        for n in range(5):
+            keys.mark(cus(n, "prj/odd"))  # an opaque project id: compared by document id
+            clock.advance(1)
+        writing = keys.take(["prj/odd"], 2)
+        besides = {t.key.doc_id for t in writing}
+        assert ids(keys.take(["prj/odd"], 2, besides=besides)) == ["cus_2", "cus_3"]
+        keys.mark(cus(0, "prj/odd"))  # marked again during its write: still passed over
+        assert ids(keys.take(["prj/odd"], 10, besides=besides)) == ["cus_2", "cus_3", "cus_4"]
+
     def test_take_writes_nothing(self, keys: DirtyKeys) -> None:
         keys.mark(cus(1))
         assert keys.take([A], 10) == keys.take([A], 10)

@@ -3,6 +3,7 @@ is written again, a record HubSpot refuses fails alone, the Stripe account is al
 project's own, the daily limit waits, and events that cannot change a deal's structure cost one
 or two calls."""
 
+import time
 from typing import Any
 
 import pytest
@@ -64,6 +65,44 @@ def test_a_key_marked_again_during_its_write_is_written_again(
     assert stack.dirty() == []
     upserts = [r for r in crm_calls(stack) if r["path"].endswith("/batch/upsert")]
     assert len(upserts) == 2
+
+
+def test_the_next_round_reads_stripe_while_the_last_one_writes(
+    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = stack.stripe.create_customer(stack.account, email="one@example.com", name="One")
+    deliver_latest(stack)
+    second = stack.stripe.create_customer(stack.account, email="two@example.com", name="Two")
+    deliver_latest(stack)
+    monkeypatch.setattr(stack.runtime.drain, "round_limit", 1)
+    make = stack.runtime.drain.hubspot
+    overlapped: list[bool] = []
+
+    def read_of_second() -> bool:
+        return any(second["id"] in r["path"] for r in list(stack.stripe.requests))
+
+    def gateway(token: str, pacer: Any) -> HubSpotGateway:
+        made = make(token, pacer)
+        upsert = made.upsert
+
+        def upsert_after_the_next_read(ops: Any) -> Any:
+            if not overlapped:  # the first round's write waits (at most 10 s) for the next read
+                deadline = time.monotonic() + 10
+                while not read_of_second() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                overlapped.append(read_of_second())
+            return upsert(ops)
+
+        monkeypatch.setattr(made, "upsert", upsert_after_the_next_read)
+        return made
+
+    monkeypatch.setattr(stack.runtime.drain, "hubspot", gateway)
+    report = drain()
+    assert overlapped == [True]
+    assert report.rounds == 2 and report.settled == {"synced": 2}
+    made = {c["properties"]["email"]: int(c["id"]) for c in stack.contacts()}
+    assert made["one@example.com"] < made["two@example.com"]  # rounds write in their order
+    assert first["id"] != second["id"] and stack.dirty() == []
 
 
 def test_a_record_hubspot_refuses_fails_alone_with_its_code(stack: Stack, drain: Any) -> None:
