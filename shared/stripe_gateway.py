@@ -8,6 +8,7 @@ on ``connect.stripe.com`` with the platform's client id. ``STRIPE_API_BASE`` and
 """
 
 import functools
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -122,8 +123,10 @@ class StripeGateway:
         self, object_type: str, account: str, params: dict[str, Any]
     ) -> Iterator[tuple[Page, bool]]:
         """A whole list, page by page of 100 (newest first): each page's objects and whether
-        more follow. The pages are read as the parsed JSON of the client's ``raw_request``:
-        building the library's objects for a page of subscriptions took longer than the call."""
+        more follow. The pages are read as plain JSON through the client's ``raw_request``:
+        building the library's objects for a page of subscriptions took longer than the call.
+        The body is parsed again rather than taken from the answer's ``data``: that is parsed
+        into OrderedDicts, and a round holding its pages so took 676 MB instead of 385 MB."""
         path = _PATHS.get(object_type)
         if path is None:
             raise PermanentFailure(f"unsupported_object_{object_type}")
@@ -132,7 +135,7 @@ class StripeGateway:
             request = functools.partial(
                 self._client.raw_request, "get", path, **query, stripe_account=account
             )
-            page = self._call(request).data  # the library has parsed the body already
+            page = json.loads(self._call(request).body)
             data: Page = page.get("data") or []
             more = bool(page.get("has_more")) and bool(data)
             yield data, more
