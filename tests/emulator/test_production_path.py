@@ -8,20 +8,20 @@ Stripe customer value and no secret is found in Firestore, in any Pub/Sub messag
 """
 
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from google.auth.credentials import AnonymousCredentials
-from google.cloud import firestore, pubsub_v1
+from google.cloud import firestore
 
 from shared import wiring
 from shared.clock import SystemClock
 from shared.config import Settings
 from shared.crypto.envelope import Envelope
 from shared.webhook.signature import sign
+from tests.gcp_mode import gcp_mode
 from tests.leaks import dump, hits, store_violations
 from tests.plugins.stack import PLATFORM_KEY, SECRETS, function_client
 from tests.pubsub_events import post_cloud_event
@@ -40,29 +40,14 @@ def gcp(
     stripe_double: Any,
     hubspot_double: Any,
 ) -> Iterator[dict[str, Any]]:
-    gcp_project = f"omniroo-e2e-{secrets.token_hex(4)}"  # a fresh, empty database per test
-    key = kms_double.create_key(gcp_project, "europe-west1", "omniroo", "tokens")
-    topic_name = "drain"
-    env = {
-        "OMNIROO_ENV": "gcp",
-        "GOOGLE_CLOUD_PROJECT": gcp_project,
-        "OMNIROO_KMS_KEY": key,
-        "OMNIROO_KMS_ENDPOINT": kms_double.base_url,
-        "OMNIROO_DRAIN_TOPIC": topic_name,
-        "STRIPE_SECRET_KEY": PLATFORM_KEY,
-        "STRIPE_WEBHOOK_SECRET": ",".join(SECRETS),
-        "HUBSPOT_CLIENT_SECRET": "hubspot-client-secret-for-tests",
-        "STRIPE_API_BASE": stripe_double.base_url,
-        "HUBSPOT_API_BASE": hubspot_double.base_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    publisher = pubsub_v1.PublisherClient(credentials=AnonymousCredentials())
-    subscriber = pubsub_v1.SubscriberClient(credentials=AnonymousCredentials())
-    topic = publisher.topic_path(gcp_project, topic_name)
-    subscription = subscriber.subscription_path(gcp_project, "hubspot-push")
-    publisher.create_topic(name=topic)
-    subscriber.create_subscription(name=subscription, topic=topic)
+    gcp_project, _, subscriber, paths = gcp_mode(
+        monkeypatch,
+        (kms_double, stripe_double, hubspot_double),
+        "omniroo-e2e",
+        {"drain": "hubspot-push"},
+        OMNIROO_DRAIN_TOPIC="drain",
+    )
+    subscription = paths["hubspot-push"]
     yield {"project": gcp_project, "subscriber": subscriber, "subscription": subscription}
     subscriber.close()
 

@@ -3,13 +3,10 @@ through its REST client against the KMS double, both API doubles, and the ``repa
 loaded as Cloud Functions loads it. A detached backfill goes over the jobs topic; the scheduled
 reconcile collects the dead letters and fans out one job per project over the same topic."""
 
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import pubsub_v1
 
 from shared import projects, wiring
 from shared.clock import SystemClock
@@ -20,7 +17,8 @@ from shared.hubspot.gateway import HubSpotGateway
 from shared.queue.base import ThinMessage
 from shared.repair import backfill, health, replay
 from shared.repair.jobs import Job
-from tests.plugins.stack import PLATFORM_KEY, SECRETS, function_client
+from tests.gcp_mode import gcp_mode
+from tests.plugins.stack import function_client
 from tests.pubsub_events import post_cloud_event, pubsub_cloud_event
 from tooling import cli
 
@@ -36,35 +34,20 @@ def gcp(
     stripe_double: Any,
     hubspot_double: Any,
 ) -> Iterator[dict[str, Any]]:
-    gcp_project = f"omniroo-repair-{secrets.token_hex(4)}"  # a fresh, empty database per test
-    key = kms_double.create_key(gcp_project, "europe-west1", "omniroo", "tokens")
-    env = {
-        "OMNIROO_ENV": "gcp",
-        "GOOGLE_CLOUD_PROJECT": gcp_project,
-        "OMNIROO_KMS_KEY": key,
-        "OMNIROO_KMS_ENDPOINT": kms_double.base_url,
-        "OMNIROO_JOBS_TOPIC": "jobs",
-        "OMNIROO_DEAD_LETTER_SUBSCRIPTION": "dead-letters-hold",
-        "STRIPE_SECRET_KEY": PLATFORM_KEY,
-        "STRIPE_WEBHOOK_SECRET": ",".join(SECRETS),
-        "HUBSPOT_CLIENT_SECRET": "hubspot-client-secret-for-tests",
-        "STRIPE_API_BASE": stripe_double.base_url,
-        "HUBSPOT_API_BASE": hubspot_double.base_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    publisher = pubsub_v1.PublisherClient(credentials=AnonymousCredentials())
-    subscriber = pubsub_v1.SubscriberClient(credentials=AnonymousCredentials())
+    _, publisher, subscriber, named = gcp_mode(
+        monkeypatch,
+        (kms_double, stripe_double, hubspot_double),
+        "omniroo-repair",
+        {"jobs": "repair-trigger", "dead-letters": "dead-letters-hold"},
+        OMNIROO_JOBS_TOPIC="jobs",
+        OMNIROO_DEAD_LETTER_SUBSCRIPTION="dead-letters-hold",
+    )
     paths = {
-        "jobs": publisher.topic_path(gcp_project, "jobs"),
-        "dead_letters": publisher.topic_path(gcp_project, "dead-letters"),
-        "trigger": subscriber.subscription_path(gcp_project, "repair-trigger"),
-        "hold": subscriber.subscription_path(gcp_project, "dead-letters-hold"),
+        "jobs": named["jobs"],
+        "dead_letters": named["dead-letters"],
+        "trigger": named["repair-trigger"],
+        "hold": named["dead-letters-hold"],
     }
-    publisher.create_topic(name=paths["jobs"])
-    publisher.create_topic(name=paths["dead_letters"])
-    subscriber.create_subscription(name=paths["trigger"], topic=paths["jobs"])
-    subscriber.create_subscription(name=paths["hold"], topic=paths["dead_letters"])
     settings = Settings.from_env()
     store = wiring.build_store(settings)
     envelope = Envelope(wiring.build_key_service(settings))
