@@ -152,10 +152,16 @@ class Omniroo:
         return {str(status): int(n) for status, n in rows}
 
     def wait_drained(self, timeout: float) -> bool:
-        """Until no dirty key is left (those waiting out a backoff included)."""
+        """Until no dirty key is left (those waiting out a backoff included), then until the
+        outcomes stop growing: a round records them just after it clears its keys, and a run
+        once read (and stopped) mid-way through 4,300 of them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.count("dirty_keys") == 0:
+                recorded = -1
+                while recorded != self.count("outcomes") and time.monotonic() < deadline:
+                    recorded = self.count("outcomes")
+                    time.sleep(1.0)
                 return True
             time.sleep(0.25)
         return False
