@@ -235,14 +235,10 @@ def _prepare(
     try:
         token = _token(deps, project_id)
     except NotFound:
-        prepared.results = {
-            t: Outcome("skipped", error_code="project_not_connected") for t in taken
-        }
+        prepared.results = dict.fromkeys(taken, Outcome("skipped", error_code=NOT_CONNECTED))
     except TokenRevoked:
         hubspot_tokens.mark_reconnect(deps.store, project_id)
-        prepared.results = {
-            t: Outcome("failed", error_code="hubspot_reconnect_needed") for t in taken
-        }
+        prepared.results = dict.fromkeys(taken, Outcome("failed", error_code=RECONNECT))
     else:
         prepared.steady = {t for t in taken if settled(t, recovering)}
         _plan(prepared, project, deps)
