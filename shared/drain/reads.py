@@ -12,9 +12,9 @@ is still read one by one, so a change in what the collectors read costs reads, n
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 from shared.drain.dirty import Key
+from shared.drain.parallel import each
 from shared.drain.snapshot import Snapshot, id_of
 from shared.mapping.invoice import subscription_of
 from shared.stripe_gateway import StripeGateway
@@ -68,11 +68,4 @@ def prime(pages: Snapshot, keys: Iterable[Key], payments: bool) -> None:
 
 def together(*reads: Callable[[], None]) -> None:
     """Run the reads at once; the first error is raised once all have ended."""
-    if len(reads) <= 1:
-        for read in reads:
-            read()
-        return
-    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
-        futures = [pool.submit(read) for read in reads]
-    for future in futures:
-        future.result()
+    each(lambda read: read(), reads, len(reads))

@@ -23,10 +23,10 @@ Each key gets its own result:
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from shared.drain.parallel import each
 from shared.errors import PermanentFailure, TransientError
 from shared.hubspot.associations import ASSOCIATION_WRITE_LIMIT, BATCH_LIMIT
 from shared.hubspot.calls import HubSpotRejected
@@ -153,25 +153,13 @@ class BatchWriter:
                 state.done.add(object_type)
                 continue
             chunks = [ops[i : i + BATCH_LIMIT] for i in range(0, len(ops), BATCH_LIMIT)]
-            for written, refused in self._each(self._upsert_chunk, chunks):
+            for written, refused in each(self._upsert_chunk, chunks, self._parallel):
                 state.written.update(written)
                 state.refused.update(refused)
             if object_type not in {t for t, _ in groups[index + 1 :]}:
                 state.done.add(object_type)
         self._associations(state)
         state.done.add(ASSOCIATIONS)
-
-    def _each[T, R](self, work: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """``work`` on every item, a few at a time (the pacer holds the portal's budget); the
-        first error is raised once every call has finished."""
-        if len(items) <= 1 or self._parallel <= 1:
-            return [work(item) for item in items]
-        with ThreadPoolExecutor(max_workers=self._parallel) as pool:
-            futures = [pool.submit(work, item) for item in items]
-            errors = [f.exception() for f in futures if f.exception() is not None]
-            if errors:
-                raise errors[0]  # type: ignore[misc]
-            return [f.result() for f in futures]
 
     def _upsert_chunk(self, chunk: Sequence[Upsert]) -> tuple[dict[Ref, Written], dict[Ref, str]]:
         """Upsert a chunk; a refused chunk is halved until each refusal is one record's."""
@@ -240,7 +228,9 @@ class BatchWriter:
             }
             if existing:
                 reads.append((from_type, to_type, existing))
-        answers = self._each(lambda r: self._hubspot.associated(r[0], r[1], list(r[2])), reads)
+        answers = each(
+            lambda r: self._hubspot.associated(r[0], r[1], list(r[2])), reads, self._parallel
+        )
         for (from_type, to_type, existing), found in zip(reads, answers, strict=True):
             for hubspot_id, targets in found.items():
                 current[(from_type, existing[hubspot_id], to_type)] = targets
@@ -269,9 +259,10 @@ class BatchWriter:
             for types, found in jobs
             for i in range(0, len(found), ASSOCIATION_WRITE_LIMIT)
         ]
-        self._each(
+        each(
             lambda job: self._hubspot.associate(
                 job[0][0], job[0][1], job[1], ASSOCIATION_WRITE_LIMIT
             ),
             chunks,
+            self._parallel,
         )
