@@ -7,10 +7,12 @@ ids since February 2025); docs.workato.com's HubSpot connector, "Associate recor
 from collections.abc import Callable, Iterator, Sequence
 
 from hubspot import HubSpot
+from hubspot.crm.associations.v4 import Configuration
 from hubspot.crm.associations.v4 import models as am
 
 from shared.hubspot.calls import HubSpotRejected, Reply
 
+MODELS = Configuration()  # shared by the models built here (see ``shared.hubspot.gateway``)
 BATCH_LIMIT = 100  # inputs of an object batch call (and the smallest association call split)
 ASSOCIATION_READ_LIMIT = 1000
 ASSOCIATION_WRITE_LIMIT = 2000
@@ -41,10 +43,13 @@ class AssociationBatches:
             body = am.BatchInputPublicDefaultAssociationMultiPost(
                 inputs=[
                     am.PublicDefaultAssociationMultiPost(
-                        _from=am.PublicObjectId(id=a), to=am.PublicObjectId(id=b)
+                        _from=am.PublicObjectId(id=a, local_vars_configuration=MODELS),
+                        to=am.PublicObjectId(id=b, local_vars_configuration=MODELS),
+                        local_vars_configuration=MODELS,
                     )
                     for a, b in chunk
-                ]
+                ],
+                local_vars_configuration=MODELS,
             )
             try:
                 self._run_json(
@@ -68,7 +73,13 @@ class AssociationBatches:
         while pending:
             chunk, pending = pending[:ASSOCIATION_READ_LIMIT], pending[ASSOCIATION_READ_LIMIT:]
             body = am.BatchInputPublicFetchAssociationsBatchRequest(
-                inputs=[am.PublicFetchAssociationsBatchRequest(id=r, after=a) for r, a in chunk]
+                inputs=[
+                    am.PublicFetchAssociationsBatchRequest(
+                        id=r, after=a, local_vars_configuration=MODELS
+                    )
+                    for r, a in chunk
+                ],
+                local_vars_configuration=MODELS,
             )
             reply = self._run_json(
                 self._client.crm.associations.v4.batch_api.get_page_with_http_info,
