@@ -483,6 +483,30 @@ def test_subscription_expand_paths(b: Billing) -> None:
     assert "subscriptions" not in b.api.v1.customers.retrieve(customer.id, options=b.on)
 
 
+def test_a_customers_subscriptions_follow_creation_and_cancellation(b: Billing) -> None:
+    """The expansion answers from an index by customer kept across requests: subscriptions made
+    or cancelled after it was built show (or leave) at once, newest first, ten at most."""
+    price, customer, other = b.price(1500), b.customer(), b.customer()
+
+    def shown() -> Any:
+        found = b.api.v1.customers.retrieve(
+            customer.id, params={"expand": ["subscriptions"]}, options=b.on
+        )
+        return found.subscriptions
+
+    first = b.subscribe(customer.id, price.id)
+    assert [s.id for s in shown().data] == [first.id]
+    b.subscribe(other.id, price.id)
+    later = [b.subscribe(customer.id, price.id) for _ in range(10)]
+    listed = shown()
+    assert [s.id for s in listed.data] == [s.id for s in reversed(later)]
+    assert (listed.total_count, listed.has_more) == (11, True)
+    b.api.v1.subscriptions.cancel(later[-1].id, options=b.on)
+    listed = shown()
+    assert [s.id for s in listed.data] == [s.id for s in reversed([first, *later[:-1]])]
+    assert (listed.total_count, listed.has_more) == (10, False)
+
+
 def test_coupon_and_discounts_on_a_subscription(b: Billing) -> None:
     price, customer = b.price(2000), b.customer()
     coupon = b.api.v1.coupons.create(

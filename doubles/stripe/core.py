@@ -62,6 +62,10 @@ class Account:
     after_retries: str = "canceled"
     # What one expansion worked out once for every object it expands (``doubles.stripe.expand``)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # customer -> its subscriptions' ids, oldest first, and how many subscriptions that covers:
+    # subscriptions are never deleted and never change customer, so the index only grows
+    subs_of: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    subs_indexed: int = field(default=0, repr=False, compare=False)
 
     @property
     def url_id(self) -> str:

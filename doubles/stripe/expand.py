@@ -7,7 +7,7 @@ Unknown paths are refused with Stripe's messages; on a list every path must star
 """
 
 import copy
-from collections import defaultdict
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -99,17 +99,22 @@ _MAX_DEPTH = 4  # Stripe expands at most four levels
 
 
 def _subscriptions(account: Account, customer: dict[str, Any]) -> dict[str, Any]:
-    # Like GET /v1/subscriptions?customer=..: the customer's subscriptions not canceled. Grouped
-    # once per expansion: a page of 100 customers scanning every subscription each was quadratic.
-    if "subscriptions" not in account.memo:
-        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for sub in reversed(account.objects["subscription"].values()):
-            if sub["status"] != "canceled":
-                grouped[sub["customer"]].append(sub)
-        account.memo["subscriptions"] = grouped
-    subs = [copy.deepcopy(s) for s in account.memo["subscriptions"].get(customer["id"], [])]
-    shown = list_object(subs[:10], f"/v1/customers/{customer['id']}/subscriptions")
-    return {**shown, "has_more": len(subs) > 10, "total_count": len(subs)}
+    # Like GET /v1/subscriptions?customer=..: the customer's subscriptions not canceled, newest
+    # first. Through an index by customer: a page of 100 customers scanning every subscription
+    # each was quadratic, and grouping them all for every page still took 18 ms a page.
+    everything = account.objects["subscription"]
+    if account.subs_indexed < len(everything):
+        for sub in itertools.islice(everything.values(), account.subs_indexed, None):
+            account.subs_of.setdefault(sub["customer"], []).append(sub["id"])
+        account.subs_indexed = len(everything)
+    ids = reversed(account.subs_of.get(customer["id"], []))
+    subs = [s for s in (everything[i] for i in ids) if s["status"] != "canceled"]
+    shown = [copy.deepcopy(s) for s in subs[:10]]
+    return {
+        **list_object(shown, f"/v1/customers/{customer['id']}/subscriptions"),
+        "has_more": len(subs) > 10,
+        "total_count": len(subs),
+    }
 
 
 def _refunds(account: Account, charge: dict[str, Any]) -> dict[str, Any]:
