@@ -5,7 +5,6 @@ Every mutation of a customer records the event Stripe would send, with the same 
 """
 
 import copy
-import json
 from typing import Any
 
 from doubles.stripe.checkout import CheckoutApi
@@ -21,6 +20,7 @@ from doubles.stripe.wire import (
     as_bool,
     as_list,
     check_keys,
+    copied,
     created_matches,
     invalid,
     no_such,
@@ -122,7 +122,7 @@ class StripeApi(CheckoutApi):
 
         listed = page_of(call.account.customers, keeps, call.params, "/v1/customers", "customer")
         # Copy only the page asked for: a whole account's customers on every page is quadratic.
-        listed["data"] = json.loads(json.dumps(listed["data"]))  # a deep copy, 5x faster
+        listed["data"] = copied(listed["data"])
         return listed
 
     # -- events ----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from doubles.stripe.expand import expand
 from doubles.stripe.wire import (
     API_VERSION,
     StripeError,
+    copied,
     decode_form,
     mask_key,
     random_id,
@@ -148,8 +149,8 @@ class StripeDouble(BillingHelpers, Served):
     def events(self, account: str | None = None) -> list[dict[str, Any]]:
         """Every event of the account, oldest first."""
         with self._lock:
-            copied: list[dict[str, Any]] = json.loads(json.dumps(self._known(account).events))
-            return copied  # a deep copy of plain JSON, five times faster than copy.deepcopy
+            events: list[dict[str, Any]] = copied(self._known(account).events)
+            return events
 
     def record_delivery(self, account: str | None, event_id: str, status: int) -> None:
         """What a webhook endpoint answered to one delivery of the event (the sandbox's

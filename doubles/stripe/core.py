@@ -7,7 +7,6 @@ them in ``Account.private``. Each resource module adds one layer on ``ApiBase``.
 
 import calendar
 import copy
-import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from doubles.stripe.wire import (
     API_VERSION,
     StripeError,
     check_keys,
+    copied,
     created_matches,
     invalid,
     merge_metadata,
@@ -151,7 +151,7 @@ class ApiBase:
             call.account.objects[kind], keeps, call.params, url, _NAMES.get(kind, kind)
         )
         # Copy only the page asked for: a whole account's objects on every page is quadratic.
-        listed["data"] = json.loads(json.dumps(listed["data"]))  # a deep copy, 5x faster
+        listed["data"] = copied(listed["data"])
         return listed
 
     def _edit(
