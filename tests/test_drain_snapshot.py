@@ -158,3 +158,58 @@ def test_a_snapshot_serves_one_account_only(account: Account) -> None:
     pages = Snapshot(StripeGateway(KEY, account.double.base_url), account.id)
     with pytest.raises(ValueError):
         pages.fetch("customer", "cus_1", "acct_other")
+
+
+@pytest.fixture(scope="module")
+def aged() -> Any:
+    """250 customers made a minute apart, each with a monthly subscription (and its invoice and
+    charge): three list pages of each kind, the newest customers on the first."""
+    with StripeDouble(platform_key=KEY) as double:
+        acct = double.add_account()
+        product = double.create_product(acct, "Team plan")["id"]
+        price = double.create_price(acct, product, 2500, "usd", "month")["id"]
+        made = []
+        for i in range(250):
+            customer = double.create_customer(acct, email=f"a{i}@snap.example", name=f"A {i}")
+            made.append(double.create_subscription(acct, customer["id"], [{"price": price}]))
+            double.advance(60)
+        yield double, acct, made
+
+
+def listed(double: StripeDouble, path: str) -> int:
+    return sum(1 for r in double.requests if r["method"] == "GET" and r["path"] == path)
+
+
+def test_recent_customers_read_only_the_head_of_their_lists(aged: Any) -> None:
+    """Subscriptions and invoices are never older than their customer: for the newest customers
+    one page of each list holds all of theirs, and plans are what Stripe one by one gives.
+    Charges are read to the end (a charge may be given its customer later)."""
+    double, acct, made = aged
+    keys = [Key("prj_1", "subscription", sub["id"]) for sub in made[-20:]]
+    direct = StripeGateway(KEY, double.base_url)
+    source = Source(direct, acct, ProjectSettings(), NOW)
+    expected = [COLLECTORS[k.kind](source, k.object_id) for k in keys]
+    double.reset_requests()
+    gateway = StripeGateway(KEY, double.base_url)
+    pages = reads.snapshot(gateway, acct)
+    reads.prime(pages, keys, payments=True)
+    served = Source(pages, acct, ProjectSettings(), NOW)
+    assert [COLLECTORS[k.kind](served, k.object_id) for k in keys] == expected
+    assert listed(double, "/v1/subscriptions") == 1
+    assert listed(double, "/v1/invoices") == 1
+    assert listed(double, "/v1/charges") == 3
+
+
+def test_a_customer_older_than_the_pages_is_read_from_stripe(aged: Any) -> None:
+    double, acct, made = aged
+    gateway = StripeGateway(KEY, double.base_url)
+    pages = reads.snapshot(gateway, acct)
+    reads.prime(pages, [Key("prj_1", "subscription", sub["id"]) for sub in made[-20:]], False)
+    oldest = str(made[0]["customer"])
+    pages.fetch("customer", oldest, acct)
+    asked = {"customer": oldest, "status": "all"}
+    before = gateway.calls
+    assert plain(pages.list("subscription", acct, asked)) == plain(
+        StripeGateway(KEY, double.base_url).list("subscription", acct, asked)
+    )
+    assert gateway.calls == before + 1  # its subscriptions may lie past the pages: asked for

@@ -56,12 +56,17 @@ def prime(pages: Snapshot, keys: Iterable[Key], payments: bool) -> None:
     ):
         customers |= {id_of(o.get("customer")) for o in pages.held(kind) if o["id"] in chosen}
     customers.discard("")
-    # Each kind is its own list with its own cursor: read them side by side (Stripe allows
-    # 100 reads a second; one page at a time, a round waited on each page's round trip).
+    # The customers first: the oldest of them bounds how far their subscriptions and invoices
+    # reach down the lists (``Snapshot``). Then each kind is its own list with its own cursor:
+    # read side by side (Stripe allows 100 reads a second; one page at a time, a round waited
+    # on each page's round trip).
+    pages.prime("customer", customers)
+    oldest = pages.oldest(customers)
     together(
-        lambda: pages.prime("customer", customers),
-        lambda: pages.prime("subscription", demand=len(customers), params=SUBSCRIPTIONS),
-        lambda: pages.prime("invoice", demand=len(customers)),
+        lambda: pages.prime(
+            "subscription", demand=len(customers), params=SUBSCRIPTIONS, down_to=oldest
+        ),
+        lambda: pages.prime("invoice", demand=len(customers), down_to=oldest),
         *([lambda: pages.prime("charge", demand=len(customers))] if payments else []),
     )
 

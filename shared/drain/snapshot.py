@@ -12,6 +12,14 @@ while they cost less than the one-by-one reads they would save; once they cost a
 read the rest one by one. Either way a round reads at most about twice what the cheaper choice
 would have. Rounds with only a few objects of a kind read them one by one.
 
+A customer's list needs only the listing's head: Stripe lists newest first, and a subscription or
+an invoice is never older than its customer (both name their customer when created, and neither
+can change it: docs.stripe.com/api/subscriptions/update, /api/invoices/update). So once the pages
+reach an object older than the customer, they hold all of that customer's subscriptions and
+invoices, and a round of recent customers (a backfill's first rounds) reads a few pages instead of
+the whole account. Charges are always read to the end: a charge may be given its customer after it
+was created (docs.stripe.com/api/charges/update, ``customer``).
+
 Freshness: a round's snapshot is read after its keys were taken, so it is at least as new as
 every mark it answers for, and it lives for that round only.
 """
@@ -43,6 +51,7 @@ LIST_DEPTH = 4  # Stripe expands at most four levels, and a list's "data." is on
 MAX_LISTED = 50_000  # objects of one kind held for a round; past that, the rest one by one
 BULK_MIN = 5  # fewer objects (or customers) than this: read one by one
 _LIST_PARAMS = {"customer", "status", "expand", "limit"}
+NEVER_OLDER = frozenset({"subscription", "invoice"})  # than their customer (see above)
 
 Obj = dict[str, Any]
 Objs = list[Obj]
@@ -68,6 +77,7 @@ class _Listing:
     pages: int = 0
     cursor: str | None = None
     complete: bool = False
+    floor: int | None = None  # ``created`` of the last object read: every newer one is held
     by_customer: dict[str, Objs] | None = None
 
 
@@ -83,6 +93,7 @@ class Snapshot:
         self._expand = {kind: tuple(paths) for kind, paths in (expand or {}).items()}
         self._listings: dict[str, _Listing] = {}
         self._memo: dict[str, Any] = {}
+        self._created: dict[str, int] = {}  # customer id -> its ``created``, from what was read
         self._count = threading.Lock()  # kinds are primed side by side (``reads.together``)
         self.reads = 0  # Stripe calls this snapshot made (pages and one-by-one reads)
         self.listed = 0  # objects the pages held
@@ -102,6 +113,8 @@ class Snapshot:
         if key not in self._memo:
             self.reads += 1
             self._memo[key] = self._stripe.fetch(object_type, object_id, account, expand)
+            if object_type == "customer":
+                self._learn(self._memo[key])
         found: Obj = copy.deepcopy(self._memo[key])  # the library's objects hold Decimals
         return found
 
@@ -110,7 +123,7 @@ class Snapshot:
     ) -> Objs:
         self._same(account)
         listing = self._listings.get(object_type)
-        if listing is not None and listing.complete and self._filters(listing, params):
+        if listing is not None and self._covers(object_type, listing, params):
             rows = self._rows(listing, params)
             if pages < MAX_PAGES:
                 rows = rows[: pages * 100]
@@ -135,15 +148,19 @@ class Snapshot:
         wanted: Collection[str] = (),
         demand: int = 0,
         params: dict[str, Any] | None = None,
+        down_to: int | None = None,
     ) -> None:
         """Read pages of ``kind`` until every id of ``wanted`` is held and, when ``demand`` (the
-        one-by-one list calls a complete listing saves) is set, to the end; stop early once the
+        one-by-one list calls a complete listing saves) is set, to the end — or, given
+        ``down_to``, until every object created at or after it is held; stop early once the
         pages read cost as much as the reads they would still save."""
         if len(wanted) + demand < BULK_MIN:
             return
         listing = self._listing(kind, params or {})
         missing = {i for i in wanted if i not in listing.objects}
         while not listing.complete and len(listing.objects) < MAX_LISTED:
+            if down_to is not None and listing.floor is not None and listing.floor < down_to:
+                demand = 0  # the customers' lists are held: what is left is ``wanted``
             saved = len(missing) + demand
             if saved == 0 or listing.pages >= saved:
                 return
@@ -153,6 +170,11 @@ class Snapshot:
         """The objects the pages of ``kind`` held (to find what else a round needs)."""
         listing = self._listings.get(kind)
         return list(listing.objects.values()) if listing else []
+
+    def oldest(self, customers: Iterable[str]) -> int | None:
+        """The earliest ``created`` of these customers, of those read so far (None: none was)."""
+        known = [self._created[c] for c in customers if c in self._created]
+        return min(known) if known else None
 
     def _listing(self, kind: str, params: dict[str, Any]) -> _Listing:
         if kind not in self._listings:
@@ -180,11 +202,32 @@ class Snapshot:
         listing.pages += 1
         for obj in data:
             listing.objects.setdefault(str(obj["id"]), obj)
-        listing.cursor = str(data[-1]["id"]) if data else listing.cursor
+            if kind == "customer":
+                self._learn(obj)
+        if data:
+            listing.cursor = str(data[-1]["id"])
+            listing.floor = int(data[-1].get("created") or 0)
+            listing.by_customer = None
         listing.complete = not more
         return [str(obj["id"]) for obj in data]
 
+    def _learn(self, customer: Obj) -> None:
+        if isinstance(customer.get("created"), int):
+            self._created[str(customer["id"])] = customer["created"]
+
     # -- serving from pages ----------------------------------------------------------------
+
+    def _covers(self, kind: str, listing: _Listing, params: dict[str, Any]) -> bool:
+        """Whether the pages hold every object ``params`` asks for: all of them, or all of one
+        customer's where those are never older than the customer."""
+        if not self._filters(listing, params):
+            return False
+        if listing.complete:
+            return True
+        customer = str(params.get("customer") or "")
+        if kind not in NEVER_OLDER or listing.floor is None or customer not in self._created:
+            return False
+        return self._created[customer] > listing.floor
 
     def _filters(self, listing: _Listing, params: dict[str, Any]) -> bool:
         """Whether filtering the complete listing gives what Stripe would answer ``params``."""
