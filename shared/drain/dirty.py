@@ -18,6 +18,11 @@ and one write, and the order or repetition of events stops mattering.
   (HubSpot's daily limit). Either marks the key ``partial``: a round may have written part of
   it, so the next one writes it in full.
 
+A key also says which Stripe reads may serve it (``read_after``): a mark made because something
+changed needs a read made after it (``CLOCK_SKEW`` later, as machines' clocks may differ); a
+backfill's mark asks only for a read made after the backfill began (``Mark.since``), so a
+drainer may serve it from pages it read for an earlier round (``shared.drain.drainer``).
+
 Up to ``MAX_EVENTS`` ids of the events that named a key ride along, so outcomes and health can
 still speak of events, and so do the names (never the values) of the fields those events said
 changed (``changed``: None as soon as one mark could not say), so that the drainer may leave
@@ -41,6 +46,7 @@ TTL_SECONDS = 14 * 24 * 3600
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = 10.0
 BACKOFF_CAP = 1800.0  # ten attempts span a little over an hour before a key is given up
+CLOCK_SKEW = 1.0  # seconds two machines' clocks may differ by (a marker's and a drainer's)
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,15 @@ class Key:
 
 @dataclass(frozen=True)
 class Mark:
-    """One mark to make: the key, the event that named it (if an event did), and the names of
-    the fields that event said changed (None: it did not say, or no event)."""
+    """One mark to make: the key, the event that named it (if an event did), the names of
+    the fields that event said changed (None: it did not say, or no event), and since when a
+    Stripe read serves it (None: a read after the mark, as something just changed)."""
 
     key: Key
     event_id: str = ""
     event_type: str = ""
     changed: tuple[str, ...] | None = None
+    since: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,7 @@ class Taken:
     event_count: int = 0
     changed: frozenset[str] | None = None  # None: unknown, anything may have changed
     partial: bool = False  # an earlier round failed or waited: it may have written part of it
+    read_after: float = float("inf")  # Stripe reads begun after this (drainer's clock) serve it
 
 
 def backoff(attempts: int, jitter: float) -> float:
@@ -261,9 +270,11 @@ def _marked(doc: Doc | None, mark: Mark, gen: str, now: float) -> Doc:
         events, count = [*events, mark.event_id][-MAX_EVENTS:], count + 1
     known = doc.get("changed")
     changed = None if known is None or mark.changed is None else sorted({*known, *mark.changed})
+    since = now + CLOCK_SKEW if mark.since is None else mark.since
     return {
         **doc,
         "gen": gen,
+        "read_after": max(float(doc.get("read_after") or 0), since),
         "events": events,
         "event_count": count,
         "event_type": mark.event_type or doc.get("event_type") or "",
@@ -283,4 +294,5 @@ def _taken(doc: dict[str, Any]) -> Taken:
         int(doc.get("event_count") or 0),
         None if doc.get("changed") is None else frozenset(str(c) for c in doc["changed"]),
         bool(doc.get("partial")),
+        float("inf") if doc.get("read_after") is None else float(doc["read_after"]),
     )

@@ -6,9 +6,10 @@ of the portal's projects is due: take up to ``round_limit`` due keys, read Strip
 pages (``reads``), plan each key with the collectors, write the plans in batches (``writer``),
 then clear the keys HubSpot committed (a key marked again meanwhile stays dirty), put the ones
 that failed for now back with a backoff, and record an outcome per settled key. The next round
-is taken, read and planned while the last one writes (``_rounds``). After releasing
-the lease it looks once more: a key marked just before the release, whose wake-up found the lease
-taken, is drained by the same call.
+is taken, read and planned while the last one writes (``_rounds``), from the pages the last one
+read when every key of it may be served by them (a backfill's keys: ``Taken.read_after``). After
+releasing the lease it looks once more: a key marked just before the release, whose wake-up found
+the lease taken, is drained by the same call.
 
 The Stripe account is always the project's own (``stripe_account`` of its document): never one a
 message or a key names, so no message can make one tenant's Stripe data reach another's portal.
@@ -30,6 +31,7 @@ from shared.drain import reads
 from shared.drain.budget import WINDOW_SECONDS, Budget
 from shared.drain.dirty import DirtyKeys, Taken
 from shared.drain.lease import LEASE_SECONDS, Lease, Leases, owner_id
+from shared.drain.snapshot import Snapshot
 from shared.drain.writer import BatchWriter, Result
 from shared.errors import NotFound, PermanentFailure, TransientError
 from shared.hubspot.calls import HubSpotRejected, Pacer
@@ -52,6 +54,7 @@ ROUND_LIMIT = 5000
 ITEMS_UNTOUCHED = frozenset({"customer", "invoice", "charge", "refund"})
 DAILY_WAIT = 3600.0  # HubSpot's daily limit resets at midnight in the portal's time zone
 LAGGING = 900.0  # a round taking keys marked this long ago says so (an alert)
+REUSE_SECONDS = 300.0  # how long a project's pages may serve later rounds (memory, not truth)
 DAILY = "hubspot_daily_limit"
 NOT_CONNECTED = "project_not_connected"
 RECONNECT = "hubspot_reconnect_needed"
@@ -89,6 +92,35 @@ class Report:
     retried: int = 0
     busy: bool = False  # another drainer held the portal's lease
     unfinished: bool = False  # stopped at the time limit with keys still due
+
+
+@dataclass
+class _Pages:
+    """A project's Stripe pages, kept for its next round."""
+
+    snapshot: Snapshot
+    account: str
+    read_from: float  # when the first of them was asked for (this drainer's clock)
+
+
+def _pages(
+    kept: dict[str, _Pages], project_id: str, account: str, taken: list[Taken], deps: DrainDeps
+) -> Snapshot:
+    """The last round's pages when they may serve every key taken (each was marked for reads
+    begun before them), else new ones. A round's keys share one snapshot: two keys writing the
+    same contact must not read it as of two moments. And the pages kept only get newer, so no
+    round writes a record from older pages than a round before it did."""
+    now = deps.clock.now()
+    last = kept.get(project_id)
+    if (
+        last is not None
+        and last.account == account
+        and now - last.read_from <= REUSE_SECONDS
+        and all(t.read_after <= last.read_from for t in taken)
+    ):
+        return last.snapshot
+    kept[project_id] = _Pages(reads.snapshot(deps.stripe, account), account, now)
+    return kept[project_id].snapshot
 
 
 class _Pacer:
@@ -169,6 +201,7 @@ def _rounds(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="drain-writer") as writer:
         writing: Future[None] | None = None
         flying: set[str] = set()
+        kept: dict[str, _Pages] = {}  # per project
         while not lease.lost.is_set():
             if deps.time_limit is not None and deps.clock.now() - started >= deps.time_limit:
                 report.unfinished = True
@@ -185,7 +218,7 @@ def _rounds(
             for t in taken:
                 by_project[t.key.project_id].append(t)
             prepared = [
-                _prepare(pid, group, pacer, lease.recovering, deps)
+                _prepare(pid, group, pacer, lease.recovering, kept, deps)
                 for pid, group in sorted(by_project.items())
             ]
             if writing is not None:
@@ -222,7 +255,12 @@ class _Prepared:
 
 
 def _prepare(
-    project_id: str, taken: list[Taken], pacer: Pacer, recovering: bool, deps: DrainDeps
+    project_id: str,
+    taken: list[Taken],
+    pacer: Pacer,
+    recovering: bool,
+    kept: dict[str, _Pages],
+    deps: DrainDeps,
 ) -> _Prepared:
     oldest = min(t.marked_at for t in taken)
     if deps.clock.now() - oldest > LAGGING:
@@ -241,22 +279,23 @@ def _prepare(
         prepared.results = dict.fromkeys(taken, Outcome("failed", error_code=RECONNECT))
     else:
         prepared.steady = {t for t in taken if settled(t, recovering)}
-        _plan(prepared, project, deps)
+        _plan(prepared, project, kept, deps)
         prepared.write = functools.partial(_send, project_id, token, pacer, deps)
     return prepared
 
 
-def _plan(prepared: _Prepared, project: Doc, deps: DrainDeps) -> None:
+def _plan(prepared: _Prepared, project: Doc, kept: dict[str, _Pages], deps: DrainDeps) -> None:
     """Read Stripe for the round in pages and plan every key (or its failure)."""
     taken, results = prepared.taken, prepared.results
     account = str(project.get("stripe_account") or "")
     settings = ProjectSettings.from_doc(project.get("settings"))
-    pages = reads.snapshot(deps.stripe, account)
+    pages = _pages(kept, prepared.project_id, account, taken, deps)
     source = Source(pages, account, settings, deps.clock.now())
-    began = deps.clock.now()
+    began, reads_before, listed_before = deps.clock.now(), pages.reads, pages.listed
     try:
         reads.prime(pages, [t.key for t in taken], settings.syncs("payments"))
     except TransientError as exc:
+        kept.pop(prepared.project_id, None)
         results.update({t: str(exc) for t in taken})
         return
     read = deps.clock.now()
@@ -277,12 +316,13 @@ def _plan(prepared: _Prepared, project: Doc, deps: DrainDeps) -> None:
             results[t] = Outcome("failed", error_code="billing_data_incomplete")
         except TransientError as exc:
             # Stripe is failing: the rest of the round waits with this key.
+            kept.pop(prepared.project_id, None)
             results.update({k: str(exc) for k in taken if k not in results})
             prepared.plans.clear()
             return
     prepared.timings = {
-        "stripe_reads": pages.reads,
-        "stripe_listed": pages.listed,
+        "stripe_reads": pages.reads - reads_before,
+        "stripe_listed": pages.listed - listed_before,
         "read_seconds": round(read - began, 3),
         "plan_seconds": round(deps.clock.now() - read, 3),
     }

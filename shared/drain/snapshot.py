@@ -21,7 +21,8 @@ the whole account. Charges are always read to the end: a charge may be given its
 was created (docs.stripe.com/api/charges/update, ``customer``).
 
 Freshness: a round's snapshot is read after its keys were taken, so it is at least as new as
-every mark it answers for, and it lives for that round only.
+every mark it answers for. It lives for that round, and for the next ones of the same drain whose
+keys were all marked for reads begun before it (a backfill's: ``Taken.read_after``).
 """
 
 import builtins

@@ -178,7 +178,8 @@ def _page(deps: BackfillDeps, keys: DirtyKeys, doc: Doc, account: str) -> Doc:
     walk = listing.walk(name, doc["kinds"])
     read = listing.read_page(deps.stripe, account, walk, doc["trail"])
     found = listing.keys_of(doc["project_id"], walk, read.objects)
-    fresh = keys.mark_many(listing.marks(found))  # durable before the cursor moves
+    # durable before the cursor moves
+    fresh = keys.mark_many(listing.marks(found, float(doc["started_at"])))
     if any(fresh) and deps.wake is not None:
         try:
             deps.wake(doc["project_id"])

@@ -133,5 +133,6 @@ def keys_of(project_id: str, listing: Listing, objects: Page) -> list[Key]:
     return list(keys)
 
 
-def marks(keys: Sequence[Key]) -> list[Mark]:
-    return [Mark(key) for key in keys]
+def marks(keys: Sequence[Key], since: float) -> list[Mark]:
+    """A walk's marks: any Stripe read made since the walk began serves them (``Mark.since``)."""
+    return [Mark(key, since=since) for key in keys]

@@ -90,6 +90,7 @@ FIELDS: dict[str, frozenset[str]] = {
             "object_id",
             "gen",
             "marked_at",
+            "read_after",
             "due_at",
             "attempts",
             "last_error",

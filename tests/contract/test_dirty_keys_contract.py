@@ -79,6 +79,18 @@ class TestMark:
         keys.mark(sub, "evt_4", "customer.subscription.updated", ("status",))
         assert keys.take([A], 10)[0].changed is None
 
+    def test_which_reads_may_serve_a_key(self, keys: DirtyKeys, clock: FakeClock) -> None:
+        """A change needs a read begun after it (a clock skew later); a backfill's mark any read
+        since the backfill began; marks together need what the newest of them needs."""
+        began = clock.now()
+        clock.advance(60)
+        keys.mark_many([Mark(cus(1), since=began), Mark(cus(2), since=began)])
+        keys.mark(cus(2), "evt_1", "customer.updated")
+        taken = {t.key: t.read_after for t in keys.take([A], 10)}
+        assert taken == {cus(1): began, cus(2): clock.now() + dirty.CLOCK_SKEW}
+        keys.mark_many([Mark(cus(2), since=began)])  # an older need does not loosen a newer one
+        assert keys.take([A], 10)[1].read_after == taken[cus(2)]
+
     def test_mark_many_reports_each_new_key_once(self, keys: DirtyKeys) -> None:
         keys.mark(cus(2))
         marks = [Mark(cus(1), "evt_a"), Mark(cus(1), "evt_b"), Mark(cus(2), "evt_c")]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.drain import drainer, lease
-from shared.drain.dirty import DirtyKeys, Key
+from shared.drain.dirty import DirtyKeys, Key, Mark
 from shared.hubspot.gateway import HubSpotGateway
 from tests.plugins.stack import Stack, function_client
 from tests.pubsub_events import post_cloud_event, pubsub_cloud_event
@@ -103,6 +103,57 @@ def test_the_next_round_reads_stripe_while_the_last_one_writes(
     made = {c["properties"]["email"]: int(c["id"]) for c in stack.contacts()}
     assert made["one@example.com"] < made["two@example.com"]  # rounds write in their order
     assert first["id"] != second["id"] and stack.dirty() == []
+
+
+def test_a_backfills_rounds_share_pages_and_a_change_is_read_afresh(
+    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys a backfill marked may be served by pages read since it began: three rounds read
+    the charges once. A customer that changes mid-drain (its event marks its key) is read
+    again, not served from the first round's pages."""
+    began = stack.clock.now()
+    product = stack.stripe.create_product(stack.account, "Team")["id"]
+    price = stack.stripe.create_price(stack.account, product, 1000, "usd", "month")["id"]
+    subs, email_of = [], {}
+    for i in range(18):
+        cus = stack.stripe.create_customer(stack.account, email=f"b{i}@example.com", name="Before")
+        subs.append(stack.stripe.create_subscription(stack.account, cus["id"], [{"price": price}]))
+        email_of[cus["id"]] = cus["email"]
+    keys = DirtyKeys(stack.runtime.store, stack.clock)
+    keys.mark_many(
+        [Mark(Key(stack.project_id, "subscription", s["id"]), since=began) for s in subs]
+    )
+    taken_last = keys.take([stack.project_id], 18)[-1].key.object_id
+    changing = next(s["customer"] for s in subs if s["id"] == taken_last)
+    monkeypatch.setattr(stack.runtime.drain, "round_limit", 6)
+    make = stack.runtime.drain.hubspot
+    changed: list[str] = []
+
+    def gateway(token: str, pacer: Any) -> HubSpotGateway:
+        made = make(token, pacer)
+        upsert = made.upsert
+
+        def upsert_while_a_customer_changes(ops: Any) -> Any:
+            if not changed:  # during the first round's write: a later round's customer changes
+                changed.append(changing)
+                stack.stripe.update_customer(stack.account, changing, name="After Change")
+                deliver_latest(stack)
+            return upsert(ops)
+
+        monkeypatch.setattr(made, "upsert", upsert_while_a_customer_changes)
+        return made
+
+    monkeypatch.setattr(stack.runtime.drain, "hubspot", gateway)
+    stack.stripe.reset_requests()
+    report = drain()
+    assert report.settled == {"synced": 19} and stack.dirty() == []
+    names = {c["properties"]["email"]: c["properties"]["firstname"] for c in stack.contacts()}
+    assert sorted(set(names.values())) == ["After", "Before"]
+    assert [e for e, n in names.items() if n == "After"] == [email_of[changing]]
+    charges = [r for r in stack.stripe.requests if r["path"] == "/v1/charges"]
+    # Listed by the first round and served to the next two; then asked for the changed
+    # customer alone (each of the three rounds reading its own pages: four).
+    assert len(charges) == 2
 
 
 def test_a_record_hubspot_refuses_fails_alone_with_its_code(stack: Stack, drain: Any) -> None:
