@@ -26,13 +26,13 @@ keys were all marked for reads begun before it (a backfill's: ``Taken.read_after
 """
 
 import builtins
-import copy
 import json
 import marshal
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from shared.errors import PermanentFailure
@@ -63,6 +63,18 @@ def _copy(obj: Any) -> Any:
     four times faster than a JSON round trip, itself five times faster than ``copy.deepcopy``.
     Only this process's own objects pass through it, never bytes from elsewhere."""
     return marshal.loads(marshal.dumps(obj))  # noqa: S302 (bytes it made a line above)
+
+
+def _plain(obj: Any) -> Any:
+    """A one-by-one read's answer as the pages hold theirs, plain JSON: the library reads
+    decimal strings ("2500.5") into Decimals, which only the slow ``copy.deepcopy`` copies."""
+    return json.loads(json.dumps(obj, default=_decimal))
+
+
+def _decimal(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def id_of(value: Any) -> str:
@@ -113,10 +125,10 @@ class Snapshot:
         key = json.dumps(["fetch", object_type, object_id, sorted(expand)])
         if key not in self._memo:
             self.reads += 1
-            self._memo[key] = self._stripe.fetch(object_type, object_id, account, expand)
+            self._memo[key] = _plain(self._stripe.fetch(object_type, object_id, account, expand))
             if object_type == "customer":
                 self._learn(self._memo[key])
-        found: Obj = copy.deepcopy(self._memo[key])  # the library's objects hold Decimals
+        found: Obj = _copy(self._memo[key])
         return found
 
     def list(
@@ -137,8 +149,8 @@ class Snapshot:
         key = json.dumps(["list", object_type, params, pages], sort_keys=True)
         if key not in self._memo:
             self.reads += 1
-            self._memo[key] = self._stripe.list(object_type, account, params, pages)
-        found: Objs = copy.deepcopy(self._memo[key])
+            self._memo[key] = _plain(self._stripe.list(object_type, account, params, pages))
+        found: Objs = _copy(self._memo[key])
         return found
 
     # -- reading pages ---------------------------------------------------------------------
