@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from doubles.stripe.core import Account, children, list_object
-from doubles.stripe.wire import StripeError
+from doubles.stripe.wire import StripeError, copied
 
 _NULL = ("application", "on_behalf_of", "test_clock", "default_source", "default_payment_method")
 # kind -> expandable id field -> kind it points to (None: always null in the double). Kinds not
@@ -109,7 +109,7 @@ def _subscriptions(account: Account, customer: dict[str, Any]) -> dict[str, Any]
         account.subs_indexed = len(everything)
     ids = reversed(account.subs_of.get(customer["id"], []))
     subs = [s for s in (everything[i] for i in ids) if s["status"] != "canceled"]
-    shown = [copy.deepcopy(s) for s in subs[:10]]
+    shown = copied(subs[:10])
     return {
         **list_object(shown, f"/v1/customers/{customer['id']}/subscriptions"),
         "has_more": len(subs) > 10,
@@ -223,4 +223,4 @@ def _fetch(account: Account, kind: str | None, value: Any) -> Any:
     else:
         found = account.objects[kind].get(value)
     # An object gone from the store (a deleted product) stays an id, as Stripe leaves it.
-    return copy.deepcopy(found) if found is not None else value
+    return copied(found) if found is not None else value
