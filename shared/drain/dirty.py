@@ -92,6 +92,11 @@ class Taken:
     partial: bool = False  # an earlier round failed or waited: it may have written part of it
     read_after: float = float("inf")  # Stripe reads begun after this (drainer's clock) serve it
 
+    @property
+    def history(self) -> bool:
+        """Marked only by a walk of existing objects (a backfill): no change waits on it."""
+        return self.read_after <= self.marked_at
+
 
 def backoff(attempts: int, jitter: float) -> float:
     """Seconds to wait after the ``attempts``-th failure; ``jitter`` in [0, 1) spreads retries."""

@@ -88,6 +88,7 @@ class TestMark:
         keys.mark(cus(2), "evt_1", "customer.updated")
         taken = {t.key: t.read_after for t in keys.take([A], 10)}
         assert taken == {cus(1): began, cus(2): clock.now() + dirty.CLOCK_SKEW}
+        assert [t.history for t in keys.take([A], 10)] == [True, False]  # cus(2) had a change
         keys.mark_many([Mark(cus(2), since=began)])  # an older need does not loosen a newer one
         assert keys.take([A], 10)[1].read_after == taken[cus(2)]
 

@@ -125,7 +125,7 @@ def test_a_backfills_rounds_share_pages_and_a_change_is_read_afresh(
     )
     taken_last = keys.take([stack.project_id], 18)[-1].key.object_id
     changing = next(s["customer"] for s in subs if s["id"] == taken_last)
-    monkeypatch.setattr(stack.runtime.drain, "round_limit", 6)
+    monkeypatch.setattr(stack.runtime.drain, "history_round", 6)
     make = stack.runtime.drain.hubspot
     changed: list[str] = []
 
@@ -154,6 +154,26 @@ def test_a_backfills_rounds_share_pages_and_a_change_is_read_afresh(
     # Listed by the first round and served to the next two; then asked for the changed
     # customer alone (each of the three rounds reading its own pages: four).
     assert len(charges) == 2
+
+
+def test_a_backfills_keys_go_in_small_rounds_and_a_change_in_a_full_one(
+    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    began = stack.clock.now()
+    made = [
+        stack.stripe.create_customer(stack.account, email=f"h{i}@example.com") for i in range(5)
+    ]
+    keys = DirtyKeys(stack.runtime.store, stack.clock)
+    walked = [Mark(Key(stack.project_id, "customer", c["id"]), since=began) for c in made]
+    monkeypatch.setattr(stack.runtime.drain, "history_round", 2)
+    monkeypatch.setattr(stack.runtime.drain, "round_limit", 10)
+    keys.mark_many(walked)
+    assert all(t.history for t in keys.take([stack.project_id], 10))
+    assert drain().rounds == 3  # 2 + 2 + 1
+    keys.mark_many(walked)
+    keys.mark(walked[0].key, "evt_1", "customer.updated")  # a change waits on one of them
+    assert drain().rounds == 1
+    assert len(stack.contacts()) == 5 and stack.dirty() == []
 
 
 def test_a_record_hubspot_refuses_fails_alone_with_its_code(stack: Stack, drain: Any) -> None:
