@@ -3,7 +3,9 @@ is written again, a record HubSpot refuses fails alone, the Stripe account is al
 project's own, the daily limit waits, and events that cannot change a deal's structure cost one
 or two calls."""
 
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,30 +36,43 @@ def deliver_latest(stack: Stack) -> None:
     assert stack.deliver(stack.stripe.events(stack.account)[-1]).status_code == 200
 
 
-def test_a_key_marked_again_during_its_write_is_written_again(
-    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch
+def on_first_upsert(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, hook: Callable[[], None], after: bool = False
 ) -> None:
-    cus = stack.stripe.create_customer(stack.account, email="race@example.com", name="Before")
-    deliver_latest(stack)
+    """Run ``hook`` once, as the drain's first batch upsert is sent (or once it was)."""
     make = stack.runtime.drain.hubspot
-    raced: list[str] = []
+    first = threading.Lock()  # the writer sends a round's batches from a few threads
 
     def gateway(token: str, pacer: Any) -> HubSpotGateway:
         made = make(token, pacer)
         upsert = made.upsert
 
-        def upsert_while_stripe_changes(ops: Any) -> Any:
+        def hooked(ops: Any) -> Any:
+            mine = first.acquire(blocking=False)
+            if mine and not after:
+                hook()
             written = upsert(ops)
-            if not raced:  # the customer changes, and its event arrives, mid-write
-                raced.append("once")
-                stack.stripe.update_customer(stack.account, cus["id"], name="After Change")
-                deliver_latest(stack)
+            if mine and after:
+                hook()
             return written
 
-        monkeypatch.setattr(made, "upsert", upsert_while_stripe_changes)
+        monkeypatch.setattr(made, "upsert", hooked)
         return made
 
     monkeypatch.setattr(stack.runtime.drain, "hubspot", gateway)
+
+
+def test_a_key_marked_again_during_its_write_is_written_again(
+    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cus = stack.stripe.create_customer(stack.account, email="race@example.com", name="Before")
+    deliver_latest(stack)
+
+    def change() -> None:  # the customer changes, and its event arrives, mid-write
+        stack.stripe.update_customer(stack.account, cus["id"], name="After Change")
+        deliver_latest(stack)
+
+    on_first_upsert(stack, monkeypatch, change, after=True)
     report = drain()
     assert report.rounds == 2  # the first write could not clear the key: it was marked again
     [contact] = stack.contacts()
@@ -75,28 +90,18 @@ def test_the_next_round_reads_stripe_while_the_last_one_writes(
     second = stack.stripe.create_customer(stack.account, email="two@example.com", name="Two")
     deliver_latest(stack)
     monkeypatch.setattr(stack.runtime.drain, "round_limit", 1)
-    make = stack.runtime.drain.hubspot
     overlapped: list[bool] = []
 
     def read_of_second() -> bool:
         return any(second["id"] in r["path"] for r in list(stack.stripe.requests))
 
-    def gateway(token: str, pacer: Any) -> HubSpotGateway:
-        made = make(token, pacer)
-        upsert = made.upsert
+    def wait_for_the_next_read() -> None:  # the first round's write waits (at most 10 s)
+        deadline = time.monotonic() + 10
+        while not read_of_second() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        overlapped.append(read_of_second())
 
-        def upsert_after_the_next_read(ops: Any) -> Any:
-            if not overlapped:  # the first round's write waits (at most 10 s) for the next read
-                deadline = time.monotonic() + 10
-                while not read_of_second() and time.monotonic() < deadline:
-                    time.sleep(0.01)
-                overlapped.append(read_of_second())
-            return upsert(ops)
-
-        monkeypatch.setattr(made, "upsert", upsert_after_the_next_read)
-        return made
-
-    monkeypatch.setattr(stack.runtime.drain, "hubspot", gateway)
+    on_first_upsert(stack, monkeypatch, wait_for_the_next_read)
     report = drain()
     assert overlapped == [True]
     assert report.rounds == 2 and report.settled == {"synced": 2}
@@ -126,24 +131,12 @@ def test_a_backfills_rounds_share_pages_and_a_change_is_read_afresh(
     taken_last = keys.take([stack.project_id], 18)[-1].key.object_id
     changing = next(s["customer"] for s in subs if s["id"] == taken_last)
     monkeypatch.setattr(stack.runtime.drain, "history_round", 6)
-    make = stack.runtime.drain.hubspot
-    changed: list[str] = []
 
-    def gateway(token: str, pacer: Any) -> HubSpotGateway:
-        made = make(token, pacer)
-        upsert = made.upsert
+    def change() -> None:  # during the first round's write: a later round's customer changes
+        stack.stripe.update_customer(stack.account, changing, name="After Change")
+        deliver_latest(stack)
 
-        def upsert_while_a_customer_changes(ops: Any) -> Any:
-            if not changed:  # during the first round's write: a later round's customer changes
-                changed.append(changing)
-                stack.stripe.update_customer(stack.account, changing, name="After Change")
-                deliver_latest(stack)
-            return upsert(ops)
-
-        monkeypatch.setattr(made, "upsert", upsert_while_a_customer_changes)
-        return made
-
-    monkeypatch.setattr(stack.runtime.drain, "hubspot", gateway)
+    on_first_upsert(stack, monkeypatch, change)
     stack.stripe.reset_requests()
     report = drain()
     assert report.settled == {"synced": 19} and stack.dirty() == []
