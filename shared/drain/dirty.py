@@ -268,6 +268,7 @@ def _marked(doc: Doc | None, mark: Mark, gen: str, now: float) -> Doc:
             "event_type": "",
             "event_count": 0,
             "changed": [] if mark.changed is not None else None,
+            "read_after": 0.0,
         }
     events = list(doc.get("events") or [])
     count = int(doc.get("event_count") or 0)
@@ -276,10 +277,12 @@ def _marked(doc: Doc | None, mark: Mark, gen: str, now: float) -> Doc:
     known = doc.get("changed")
     changed = None if known is None or mark.changed is None else sorted({*known, *mark.changed})
     since = now + CLOCK_SKEW if mark.since is None else mark.since
+    # A key stored before keys said so may wait on a change as recent as now.
+    before = float(doc["read_after"]) if "read_after" in doc else now + CLOCK_SKEW
     return {
         **doc,
         "gen": gen,
-        "read_after": max(float(doc.get("read_after") or 0), since),
+        "read_after": max(before, since),
         "events": events,
         "event_count": count,
         "event_type": mark.event_type or doc.get("event_type") or "",

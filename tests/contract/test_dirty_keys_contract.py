@@ -92,6 +92,16 @@ class TestMark:
         keys.mark_many([Mark(cus(2), since=began)])  # an older need does not loosen a newer one
         assert keys.take([A], 10)[1].read_after == taken[cus(2)]
 
+    def test_a_key_stored_before_keys_said_which_reads_serve_it(
+        self, keys: DirtyKeys, store: Store, clock: FakeClock
+    ) -> None:
+        keys.mark(cus(1), "evt_1")
+        [(doc_id, doc)] = store.query(dirty.COLLECTION, {"project_id": A}, "due_at", clock.now(), 9)
+        store.put(dirty.COLLECTION, doc_id, {k: v for k, v in doc.items() if k != "read_after"})
+        assert keys.take([A], 10)[0].read_after == float("inf")  # nothing may serve it from old
+        keys.mark_many([Mark(cus(1), since=clock.now() - 60)])  # nor after a backfill's mark
+        assert keys.take([A], 10)[0].read_after == clock.now() + dirty.CLOCK_SKEW
+
     def test_mark_many_reports_each_new_key_once(self, keys: DirtyKeys) -> None:
         keys.mark(cus(2))
         marks = [Mark(cus(1), "evt_a"), Mark(cus(1), "evt_b"), Mark(cus(2), "evt_c")]
