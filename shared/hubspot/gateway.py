@@ -37,7 +37,8 @@ from shared.mapping.ops import Upsert
 
 # The generated models each build a fresh Configuration unless given one, and that re-levels
 # the library's loggers under logging's global lock: 23 µs an input, 70 µs an association pair,
-# seconds of a backfill's CPU. Every model the gateway builds shares this one.
+# seconds of a backfill's CPU. Every object model the gateway builds shares this one (the
+# property models are built once per portal, at set-up).
 MODELS = crm_objects.Configuration()
 
 _API_ERRORS = (
@@ -186,9 +187,13 @@ class HubSpotGateway(AssociationBatches):
         body = m.BatchInputSimplePublicObjectBatchInput(
             inputs=[
                 m.SimplePublicObjectBatchInput(
-                    id=record_id, id_property=id_property, properties=properties
+                    id=record_id,
+                    id_property=id_property,
+                    properties=properties,
+                    local_vars_configuration=MODELS,
                 )
-            ]
+            ],
+            local_vars_configuration=MODELS,
         )
         reply = self._run(
             self._client.crm.objects.batch_api.update_with_http_info, object_type, body
