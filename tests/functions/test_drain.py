@@ -3,6 +3,7 @@ is written again, a record HubSpot refuses fails alone, the Stripe account is al
 project's own, the daily limit waits, and events that cannot change a deal's structure cost one
 or two calls."""
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -149,24 +150,35 @@ def test_a_backfills_rounds_share_pages_and_a_change_is_read_afresh(
     assert len(charges) == 2
 
 
-def test_a_backfills_keys_go_in_small_rounds_and_a_change_in_a_full_one(
-    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch
+def _round_sizes(capsys: pytest.CaptureFixture[str]) -> list[int]:
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    return [line["keys"] for line in lines if line.get("message") == "drain round"]
+
+
+def test_a_backfills_keys_go_in_growing_rounds_and_a_change_in_a_full_one(
+    stack: Stack, drain: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A backfill's first round is small, so its writes start soon; later ones double up to
+    the round limit. A change among the keys takes a full round, and history starts small
+    again after it."""
     began = stack.clock.now()
     made = [
-        stack.stripe.create_customer(stack.account, email=f"h{i}@example.com") for i in range(5)
+        stack.stripe.create_customer(stack.account, email=f"h{i}@example.com") for i in range(13)
     ]
     keys = DirtyKeys(stack.runtime.store, stack.clock)
     walked = [Mark(Key(stack.project_id, "customer", c["id"]), since=began) for c in made]
     monkeypatch.setattr(stack.runtime.drain, "history_round", 2)
-    monkeypatch.setattr(stack.runtime.drain, "round_limit", 10)
+    monkeypatch.setattr(stack.runtime.drain, "round_limit", 5)
     keys.mark_many(walked)
-    assert all(t.history for t in keys.take([stack.project_id], 10))
-    assert drain().rounds == 3  # 2 + 2 + 1
-    keys.mark_many(walked)
+    assert all(t.history for t in keys.take([stack.project_id], 13))
+    capsys.readouterr()
+    assert drain().rounds == 4
+    assert _round_sizes(capsys) == [2, 4, 5, 2]
+    keys.mark_many(walked[:8])
     keys.mark(walked[0].key, "evt_1", "customer.updated")  # a change waits on one of them
-    assert drain().rounds == 1
-    assert len(stack.contacts()) == 5 and stack.dirty() == []
+    drain()
+    assert _round_sizes(capsys) == [5, 2, 1]
+    assert len(stack.contacts()) == 13 and stack.dirty() == []
 
 
 def test_a_record_hubspot_refuses_fails_alone_with_its_code(stack: Stack, drain: Any) -> None:
