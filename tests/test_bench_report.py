@@ -56,3 +56,19 @@ def test_the_drain_plot_is_an_svg_with_a_line_per_series_and_a_marker_per_floor(
         float(x.get("x1", "0")) for x in dashed
     )
     assert len(dashed) == 2
+
+
+def test_a_section_run_apart_joins_the_report_as_it_printed_it(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    report.section("7. Here")
+    report.apart("tests.bench_apart_section")
+
+    [here, apart] = report.SECTIONS
+    assert here.title == "7. Here" and apart.title == "8. Apart"
+    assert apart.text != [f"Measured in process {os.getpid()}."]  # another process measured it
+    assert "| records \\| written | 900 | 0.95x |" in report.markdown({}, 60.0)
+    assert apart.after == ["a line under the table"]
+    assert "records | written" in capfd.readouterr().out  # printed as it ran, too

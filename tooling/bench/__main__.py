@@ -5,7 +5,8 @@
 2-6. The webhook's throughput, calls per event, the month-start burst, the steady state and the
    burst under faults: see ``tooling/bench/write_path.py`` and ``burst.py``.
 7. The push path's peak memory over 10,000 events of the burst (``memory.py``).
-8. A backfill of 10,000 customers and 10,000 subscriptions against its ceiling (``backfill.py``).
+8. A backfill of 10,000 customers and 10,000 subscriptions against its ceiling (``backfill.py``,
+   in a process of its own: ``report.apart``).
 9. The webhook under 50, 200 and 500 concurrent senders through gunicorn (``load.py``).
 
 ``BENCH_*`` variables shrink a run while working on the bench; the committed
@@ -33,13 +34,13 @@ if __name__ == "__main__":
     import logging
 
     from shared import logs
-    from tooling.bench import backfill, load, write_path
+    from tooling.bench import load, write_path
 
     logs.setup(logging.WARNING)  # per-request info lines would drown the figures
     started = time.monotonic()
     cold_start.run(RUNS)
     write_path.main(LOCAL_ENV)
-    backfill.main()
+    report.apart("tooling.bench.backfill")
     load.run()
     sizes = {k: v for k, v in os.environ.items() if k.startswith("BENCH_")}
     report.write(ROOT / "docs" / "benchmarks.md", sizes, time.monotonic() - started)

@@ -122,3 +122,13 @@ def main() -> None:
     omniroo.stop()
     stripe.stop()
     hubspot.stop()
+
+
+if __name__ == "__main__":  # run apart by ``make bench`` (``report.apart``), or alone
+    import logging
+
+    from shared import logs
+
+    logs.setup(logging.WARNING)
+    main()
+    report.hand_back()
