@@ -24,15 +24,13 @@ def _deliver(stack: Stack) -> None:
 
 
 def _counts(stack: Stack, until: float | None = None) -> dict[str, int]:
-    """The counts of every day from now to ``until``: the drainer's clock runs hours ahead of
+    """Summed over every day from now to ``until``: the drainer's clock runs hours ahead of
     the webhook's, so late in a UTC day its outcomes fall on the next one."""
     now = time.time()
-    end = now if until is None else until
-    days = {health.day_of(moment) for moment in (now, *range(int(now), int(end), 3600), end)}
-    totals: dict[str, int] = {}
-    for day in days:
-        for name, count in health.day(stack.runtime.store, stack.project_id, day).counts.items():
-            totals[name] = totals.get(name, 0) + count
+    totals = dict.fromkeys(health.COUNTERS, 0)
+    for day in health.days(stack.runtime.store, stack.project_id, now, until or now):
+        for name, count in day.counts.items():
+            totals[name] += count
     return totals
 
 
