@@ -219,10 +219,9 @@ def _rounds(
             history = bool(taken) and all(t.history for t in taken)
             if history:
                 taken = taken[:growing]
-                growing = min(2 * growing, deps.round_limit)
+                growing = limit = min(2 * growing, deps.round_limit)
             else:
-                growing = deps.history_round
-            limit = growing if history else deps.round_limit
+                growing, limit = deps.history_round, deps.round_limit
             if not taken:
                 if writing is None:
                     break
